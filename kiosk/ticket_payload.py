@@ -1,9 +1,9 @@
 """What a scanned QR or a typed entry means, decided on the booth before asking the hub.
 
-The booth accepts: the hub's signed ticket token (`BLK1.<code>.<sig>`), a bare booking code, a URL
-carrying a code (`…/t/<code>`, `?code=`, `?booking=`, `?kode=`), or a NIK. Anything else (a Wi-Fi QR,
-a payment QR, a random link) is refused here with `malformed`, so it never costs a hub look-up.
-The signature is checked by the hub, which holds the key.
+The booth accepts: the hub's signed ticket token (`BLK1.<code>.<sig>`), a bare booking code,
+a URL carrying a code (`…/t/<code>`, `?code=`, `?booking=`, `?kode=`), or a NIK. Anything else
+(a Wi-Fi QR, a payment QR, a random link) is refused here with `malformed`, so it never costs
+a hub look-up. The signature is checked by the hub, which holds the key.
 """
 
 from __future__ import annotations
