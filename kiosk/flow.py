@@ -311,6 +311,8 @@ class Flow:
 
     def _on_SessionChanged(self, event: SessionChanged) -> list[Effect]:
         session = event.session
+        if self.state in (State.VERIFYING, State.CHECKING_IN):
+            return []  # the hub's answer to our own request is on its way and decides
         if session is None or session.get("state") in ("closed", "cancelled"):
             if self.session and (session is None or session.get("id") == self.session.get("id")):
                 return self._wipe_to(State.ATTRACT)

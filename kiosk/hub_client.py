@@ -1,0 +1,108 @@
+"""The booth's side of docs/hub-api.md, over `requests`.
+
+Blocking by design: the app calls it from worker threads only, never from the Kivy UI thread.
+Two kinds of failure, because the participant sees them differently:
+`HubUnavailable` (network, timeout, 5xx: the booth goes out of service and recovers by itself) and
+`HubRefusal` (the hub answered no: the participant sees that specific message).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from kiosk.ticket_payload import TicketQuery
+
+log = logging.getLogger(__name__)
+
+
+class HubUnavailable(Exception):
+    """The hub could not be reached or failed: nothing the participant did wrong."""
+
+
+class HubRefusal(Exception):
+    """The hub answered with an error code from docs/hub-api.md."""
+
+    def __init__(self, code: str, params: dict[str, Any] | None = None, status: int = 0) -> None:
+        super().__init__(f"{status} {code}")
+        self.code = code
+        self.params = params or {}
+        self.status = status
+
+
+class HubClient:
+    """One booth's authenticated connection to its hub."""
+
+    def __init__(self, base_url: str, token: str, booth_id: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.booth_id = booth_id
+        self.timeout = timeout
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {token}"
+        self._token = token
+
+    # check-in ------------------------------------------------------------------------------
+
+    def lookup(self, query: TicketQuery) -> dict[str, Any]:
+        return self._call("POST", "/checkins/lookup", json=query.as_json())["ticket"]
+
+    def check_in(self, query: TicketQuery) -> tuple[dict[str, Any], dict[str, Any]]:
+        body = self._call("POST", "/checkins", json=query.as_json())
+        return body["session"], body["ticket"]
+
+    # session -------------------------------------------------------------------------------
+
+    def enqueue(self, session_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/sessions/{session_id}/enqueue")["session"]
+
+    def cancel(self, session_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/sessions/{session_id}/cancel")["session"]
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/sessions/{session_id}")["session"]
+
+    def open_session(self) -> dict[str, Any] | None:
+        """This booth's open session on the hub, if any: how a restarted booth resumes."""
+        return self._call("GET", f"/booths/{self.booth_id}/session")["session"]
+
+    # booth ---------------------------------------------------------------------------------
+
+    def heartbeat(self, state: str, devices: dict[str, dict[str, Any]]) -> None:
+        self._call(
+            "POST", f"/booths/{self.booth_id}/heartbeat", json={"state": state, "devices": devices}
+        )
+
+    def events_url(self) -> str:
+        """WebSocket URL of this booth's event stream (token in the query: browsers' WS API
+        cannot send headers, and one way for every client keeps the hub simple)."""
+        ws = (
+            "wss" + self.base_url[5:]
+            if self.base_url.startswith("https")
+            else "ws" + self.base_url[4:]
+        )
+        return f"{ws}/api/v1/booths/{self.booth_id}/events?token={self._token}"
+
+    # plumbing ------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        url = f"{self.base_url}/api/v1{path}"
+        try:
+            response = self._http.request(method, url, json=json, timeout=self.timeout)
+        except requests.RequestException as err:
+            raise HubUnavailable(f"{method} {path}: {type(err).__name__}") from err
+        if response.status_code >= 500:
+            raise HubUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as err:
+            raise HubUnavailable(
+                f"{method} {path}: not JSON (HTTP {response.status_code})"
+            ) from err
+        if response.status_code >= 400:
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            raise HubRefusal(
+                error.get("code", "unknown"), error.get("params", {}), response.status_code
+            )
+        return body
