@@ -1,0 +1,82 @@
+"""The booth's live view of its session on the hub: WebSocket first, polling when WS fails.
+
+Runs in its own thread and hands every update to a callback (the app posts it to the UI thread).
+Polling keeps a booth working behind a proxy that breaks WebSockets; the WS is retried meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import websocket
+
+from kiosk.hub_client import HubClient, HubRefusal, HubUnavailable
+
+log = logging.getLogger(__name__)
+
+SessionCallback = Callable[[dict[str, Any] | None], None]
+
+
+class SessionEvents:
+    """Delivers `{"type": "session"}` updates for one booth until `stop()`."""
+
+    def __init__(
+        self,
+        client: HubClient,
+        on_session: SessionCallback,
+        poll_seconds: float = 2.0,
+        ws_retry_seconds: float = 10.0,
+    ) -> None:
+        self._client = client
+        self._on_session = on_session
+        self._poll_seconds = poll_seconds
+        self._ws_retry_seconds = ws_retry_seconds
+        self._stop = threading.Event()
+        self._ws: websocket.WebSocket | None = None
+        self._thread = threading.Thread(target=self._run, name="hub-events", daemon=True)
+        self.mode = "connecting"  # "websocket" | "polling": shown by diagnostics
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        ws = self._ws
+        if ws is not None:
+            ws.close()
+        self._thread.join(timeout=3)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._listen_websocket()
+            except (OSError, ValueError, websocket.WebSocketException) as err:
+                log.info("event stream: websocket unavailable (%s); polling", type(err).__name__)
+            self._poll_until_retry()
+
+    def _listen_websocket(self) -> None:
+        self._ws = websocket.create_connection(self._client.events_url(), timeout=30)
+        self.mode = "websocket"
+        try:
+            while not self._stop.is_set():
+                message = json.loads(self._ws.recv())
+                if message.get("type") == "session":
+                    self._on_session(message.get("session"))
+        finally:
+            self._ws.close()
+            self._ws = None
+
+    def _poll_until_retry(self) -> None:
+        self.mode = "polling"
+        waited = 0.0
+        while not self._stop.is_set() and waited < self._ws_retry_seconds:
+            try:
+                self._on_session(self._client.open_session())
+            except (HubUnavailable, HubRefusal) as err:
+                log.debug("event stream: poll failed: %s", err)
+            self._stop.wait(self._poll_seconds)
+            waited += self._poll_seconds
