@@ -23,6 +23,9 @@ LANGUAGES = ("id", "en")
 class Translator(Observable):
     """Translates msgids for the current language and tells kv bindings when it changes."""
 
+    #: Methods kv may call; a binding to either re-runs on `switch()`.
+    TRANSLATING = ("_", "format")
+
     def __init__(self, language: str = "id") -> None:
         super().__init__()
         self._observers: list[tuple] = []
@@ -61,13 +64,13 @@ class Translator(Observable):
 
     # Observable protocol, so kv expressions that call `tr._(...)` re-evaluate on switch().
     def fbind(self, name, func, *largs, **kwargs):
-        if name == "_":
+        if name in self.TRANSLATING:
             self._observers.append((func, largs, kwargs))
             return len(self._observers)
         return super().fbind(name, func, *largs, **kwargs)
 
     def funbind(self, name, func, *largs, **kwargs):
-        if name == "_":
+        if name in self.TRANSLATING:
             key = (func, largs, kwargs)
             if key in self._observers:
                 self._observers.remove(key)
