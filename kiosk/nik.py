@@ -45,7 +45,7 @@ def normalize_nik(raw: str) -> str:
 def validate_nik(raw: str, today: dt.date | None = None) -> NikCheck:
     """Validate a NIK; reasons: length, digits, province, region, birth_date, serial."""
     nik = normalize_nik(raw)
-    if not nik.isdigit():
+    if not (nik.isascii() and nik.isdigit()):  # isdigit() alone accepts "３" and "²"
         return NikCheck(False, "digits")
     if len(nik) != 16:
         return NikCheck(False, "length")
