@@ -46,15 +46,21 @@ class EffectRunner:
         self._on_level = on_level or (lambda level: None)
         self._on_wipe = on_wipe or (lambda: None)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-call")
+        self._background_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-bg")
 
     def run(self, effects: list[flow.Effect]) -> None:
         for effect in effects:
             getattr(self, "_do_" + type(effect).__name__)(effect)
 
+    def background(self, job: Callable[[], None]) -> None:
+        """Housekeeping calls (heartbeat) that must not queue behind the participant's calls."""
+        self._background_pool.submit(job)
+
     def shutdown(self) -> None:
         if self._headset:
             self._headset.stop()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self._background_pool.shutdown(wait=False, cancel_futures=True)
 
     # hub calls -----------------------------------------------------------------------------
 
