@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from kiosk.config import ConfigError, load_config
+from kiosk.config import ConfigError, KioskConfig, load_config
 
 DEFAULT_CONFIG = "/etc/bilik/kiosk.toml"
 
@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
         "--print-states", action="store_true", help="print each state change on stdout"
     )
     run.add_argument("--screenshots", metavar="DIR", help="save a screenshot of each screen")
+    run.add_argument(
+        "--demo-autopilot", action="store_true", help="demo only: press confirm buttons by itself"
+    )
+    run.add_argument(
+        "--exit-on", metavar="STATE", help="stop the app 5 s after reaching STATE (demos)"
+    )
     check = commands.add_parser("check-config", help="validate a kiosk.toml and exit")
     check.add_argument("path", nargs="?", default=DEFAULT_CONFIG)
     args = parser.parse_args(argv)
@@ -42,26 +48,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{config_path}: OK (booth {config.booth.id}, hub {config.hub.url})")
         return 0
-    return run_booth(
-        config, args.print_states, Path(args.screenshots) if args.screenshots else None
-    )
+    return run_booth(config, args)
 
 
-def run_booth(config, print_states: bool, screenshots: Path | None) -> int:
+def run_booth(config: KioskConfig, args: argparse.Namespace) -> int:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.clock import Clock
+
     from kiosk import log_privacy
     from kiosk.app import BoothApp, screenshot_listener
     from kiosk.booth_devices import BoothDevices
+    from kiosk.demo_autopilot import autopilot
     from kiosk.hub_client import HubClient
 
     log_privacy.install()
     logging.getLogger().setLevel(logging.INFO)
     hub = HubClient(config.hub.url, config.hub.token, config.booth.id, config.hub.timeout_seconds)
     app = BoothApp(config, hub, BoothDevices(config))
-    if print_states:
+    if args.print_states:
         app.state_listeners.append(lambda old, new: print(f"state: {new}", flush=True))
-    if screenshots is not None:
-        app.state_listeners.append(screenshot_listener(app, screenshots))
+    if args.screenshots:
+        app.state_listeners.append(screenshot_listener(app, Path(args.screenshots)))
+    if args.demo_autopilot:
+        app.state_listeners.append(autopilot(app.touch, lambda: app.flow.state.value))
+    if args.exit_on:
+        app.state_listeners.append(
+            lambda old, new: new == args.exit_on and Clock.schedule_once(lambda _dt: app.stop(), 5)
+        )
     app.run()
     return 0
 
