@@ -251,7 +251,7 @@ class Flow:
             self._arm()
             return [StartHeadsetCheck()]
         if action == "headset_ok" and state == State.HEADSET_CHECK and self.session:
-            return self._go(State.WAITING, [StopHeadsetCheck(), Enqueue(self.session["id"])])
+            return self._go(State.WAITING, [Enqueue(self.session["id"])])
         if action in ("cancel", "home") and state in IDLE_TIMEOUT_STATES | {State.WAITING}:
             return self._end_session()
         return []
@@ -315,6 +315,9 @@ class Flow:
             return []  # the hub's answer to our own request is on its way and decides
         if session is None or session.get("state") in ("closed", "cancelled"):
             if self.session and (session is None or session.get("id") == self.session.get("id")):
+                if self.state == State.OUT_OF_SERVICE:
+                    self.session = None  # forgotten; the booth stays down until the cause is gone
+                    return []
                 return self._wipe_to(State.ATTRACT)
             return []
         if self.session and session.get("id") != self.session.get("id"):
@@ -353,8 +356,7 @@ class Flow:
         self.down[cause] = detail
         if self.state == State.OUT_OF_SERVICE:
             return []
-        effects: list[Effect] = [StopHeadsetCheck()] if self.state == State.HEADSET_CHECK else []
-        return self._go(State.OUT_OF_SERVICE, effects + [Wipe()], wipe=True)
+        return self._go(State.OUT_OF_SERVICE, [Wipe()], wipe=True)
 
     def _mark_up(self, cause: str) -> list[Effect]:
         self.down.pop(cause, None)
@@ -365,8 +367,6 @@ class Flow:
     def _end_session(self) -> list[Effect]:
         """Participant left, cancelled or timed out: give the ticket back and forget them."""
         effects: list[Effect] = []
-        if self.state == State.HEADSET_CHECK:
-            effects.append(StopHeadsetCheck())
         if self.session and self.session.get("id"):
             effects.append(CancelSession(self.session["id"]))
         return self._wipe_to(State.ATTRACT, effects)
@@ -392,10 +392,13 @@ class Flow:
     def _go(
         self, state: State, effects: list[Effect] | None = None, wipe: bool = False
     ) -> list[Effect]:
+        effects = list(effects or [])
+        if self.state == State.HEADSET_CHECK and state != State.HEADSET_CHECK:
+            effects.insert(0, StopHeadsetCheck())  # however we leave, mic and tone must stop
         if wipe:
             self._wipe_data()
         old, self.state = self.state, state
         self._arm()
         if self._on_state and old != state:
             self._on_state(old, state)
-        return effects or []
+        return effects
