@@ -1,0 +1,55 @@
+"""Booth health: the heartbeat a booth sends and the state branch IT and the CS see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from hub.auth import AnyPrincipal, BoothPrincipal, OwnBoothId, check_booth_access
+from hub.context import DbSession, Hub
+from hub.errors import ApiError
+from hub.store import Booth, utc_now
+from hub.views import booth_view
+
+router = APIRouter(prefix="/api/v1/booths", tags=["booths"])
+
+
+class Heartbeat(BaseModel):
+    state: str = Field(max_length=32)
+    devices: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+@router.post("/{booth_id}/heartbeat")
+def heartbeat(
+    body: Heartbeat,
+    booth_id: OwnBoothId,
+    db: DbSession,
+    hub: Hub,
+) -> dict:
+    """Record the booth's screen state and device health; answers with the booth as stored."""
+    booth = db.get(Booth, booth_id)
+    now = utc_now()
+    booth.state = body.state
+    booth.devices = body.devices
+    booth.last_seen = now
+    db.commit()
+    return booth_view(booth, now, hub.settings.booth_grace_seconds)
+
+
+@router.get("/{booth_id}")
+def get_booth(
+    booth_id: str,
+    principal: AnyPrincipal,
+    db: DbSession,
+    hub: Hub,
+) -> dict:
+    """The booth itself, or a CS of its branch."""
+    booth = db.get(Booth, booth_id)
+    if booth is None:
+        if isinstance(principal, BoothPrincipal):  # a booth asking about another id
+            raise ApiError("booth_mismatch")
+        raise ApiError("not_found")
+    check_booth_access(principal, booth.id, booth.branch_id)
+    return booth_view(booth, utc_now(), hub.settings.booth_grace_seconds)

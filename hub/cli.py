@@ -1,0 +1,158 @@
+"""`bilik-hub`: run the hub and look after its data.
+
+    bilik-hub serve [--config PATH] [--host H] [--port P] [--database-url URL]
+    bilik-hub demo [--config PATH] [--database-url URL] [--json] [--qr-dir DIR]
+    bilik-hub import-tickets FILE.csv [--config PATH] [--database-url URL]
+    bilik-hub audit verify [--config PATH] [--database-url URL]
+    bilik-hub check-config PATH
+
+Without --config the hub reads $BILIK_HUB_CONFIG, else /etc/bilik/hub.toml if it exists, else
+built-in defaults (SQLite at ./var/hub.db).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging.config
+import os
+import sys
+from pathlib import Path
+
+from hub.settings import DEFAULT_PATH, HubSettings, SettingsError, load_settings
+
+
+def _settings(args: argparse.Namespace) -> HubSettings:
+    path = args.config or os.environ.get("BILIK_HUB_CONFIG")
+    if path is None and DEFAULT_PATH.exists():
+        path = DEFAULT_PATH
+    settings = load_settings(path)
+    return settings.with_overrides(
+        database_url=args.database_url,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+    from hub.masking import logging_config
+
+    settings = _settings(args)
+    config = logging_config(args.log_level.upper())
+    logging.config.dictConfig(config)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=config)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.context import ticket_secret
+    from hub.demo import describe, load_demo, write_qr_codes
+    from hub.store import open_database
+
+    settings = _settings(args)
+    sessions = open_database(settings.database_url)
+    demo = load_demo(sessions, settings, ticket_secret(settings, sessions))
+    if args.qr_dir:
+        paths = write_qr_codes(demo, Path(args.qr_dir))
+        if not args.json:
+            print(f"QR codes: {len(paths)} PNG files in {args.qr_dir}")
+    if args.json:
+        print(json.dumps(demo, indent=2, ensure_ascii=False))
+    else:
+        print(f"Demo data loaded into {settings.database_url}")
+        print(describe(demo))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from hub.store import open_database
+    from hub.ticket_import import import_file
+
+    settings = _settings(args)
+    sessions = open_database(settings.database_url)
+    with sessions() as db:
+        report = import_file(db, Path(args.file))
+        if not report.ok:
+            db.rollback()
+            for error in report.errors:
+                print(f"{args.file}: {error}", file=sys.stderr)
+            print(f"nothing imported ({len(report.errors)} problem(s))", file=sys.stderr)
+            return 1
+        db.commit()
+    print(f"imported {report.imported} new ticket(s), updated {report.updated}")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from hub.audit import verify_chain
+    from hub.store import open_database
+
+    settings = _settings(args)
+    with open_database(settings.database_url)() as db:
+        report = verify_chain(db)
+    print(report.describe(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = load_settings(args.path)
+    print(f"{args.path}: OK")
+    for key, value in vars(settings).items():
+        shown = "(set)" if key == "secret" and value else value or "(empty: kept in the database)"
+        print(f"  {key} = {shown}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bilik-hub", description="Branch hub for Bilik video booths."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_database(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", help="hub.toml (default: $BILIK_HUB_CONFIG or /etc/bilik)")
+        p.add_argument("--database-url", help="overrides database_url from the config")
+        return p
+
+    serve = with_database(commands.add_parser("serve", help="run the hub (HTTP + WebSocket)"))
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.set_defaults(run=_serve)
+
+    demo = with_database(commands.add_parser("demo", help="load demo branches, booths, tickets"))
+    demo.add_argument("--json", action="store_true", help="print tokens, logins and QR payloads")
+    demo.add_argument("--qr-dir", help="write one QR PNG per demo ticket into this directory")
+    demo.set_defaults(run=_demo)
+
+    imp = with_database(commands.add_parser("import-tickets", help="import tickets from CSV"))
+    imp.add_argument("file", help="CSV: " + "booking_code,nik,name,branch_id,date,"
+                     "slot_start,slot_end[,priority]")  # fmt: skip
+    imp.set_defaults(run=_import)
+
+    audit_cmd = commands.add_parser("audit", help="audit trail tools")
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
+    verify = with_database(audit_sub.add_parser("verify", help="check the hash chain"))
+    verify.set_defaults(run=_audit_verify)
+
+    check = commands.add_parser("check-config", help="validate a hub.toml")
+    check.add_argument("path")
+    check.set_defaults(run=_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SettingsError as err:
+        print(f"configuration error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The hub's configuration: one frozen object, loaded from `/etc/bilik/hub.toml`.
+
+Validated once at start, so a typo stops the service with a message that names the key and the
+fix instead of surfacing later as a strange refusal at a booth.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = Path("/etc/bilik/hub.toml")
+DEFAULT_DATABASE_URL = "sqlite:///var/hub.db"  # relative: ./var/ in a checkout (git-ignored)
+MIN_SECRET_LENGTH = 16
+
+
+class SettingsError(ValueError):
+    """A configuration problem, worded for branch IT: where, what is wrong, how to fix it."""
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Everything the hub reads from its configuration file.
+
+    `secret` signs the ticket QR tokens. Left empty, the hub keeps a random one in its database,
+    so `bilik-hub demo` and `bilik-hub serve` on the same database agree without any set-up.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8700
+    database_url: str = DEFAULT_DATABASE_URL
+    secret: str = ""
+    early_tolerance_minutes: int = 30
+    late_tolerance_minutes: int = 15
+    lookup_failures_per_minute: int = 5
+    avg_service_seconds: int = 600
+    booth_grace_seconds: int = 120
+
+    def with_overrides(self, **overrides: Any) -> HubSettings:
+        """Command-line flags win over the file; `None` means "not given"."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return validate(replace(self, **given))
+
+
+# key → (minimum, maximum) for the integer settings
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "port": (1, 65535),
+    "early_tolerance_minutes": (0, 24 * 60),
+    "late_tolerance_minutes": (0, 24 * 60),
+    "lookup_failures_per_minute": (1, 1000),
+    "avg_service_seconds": (30, 4 * 3600),
+    "booth_grace_seconds": (5, 24 * 3600),
+}
+
+
+def load_settings(path: Path | str | None) -> HubSettings:
+    """Read and validate a TOML file; `None` gives the defaults (development, tests)."""
+    if path is None:
+        return validate(HubSettings())
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(
+            f"{path}: file not found. Copy config/hub.example.toml there and edit it."
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"{path}: not valid TOML ({err}). Fix the syntax.") from None
+    return settings_from_mapping(raw, source=str(path))
+
+
+def settings_from_mapping(raw: dict[str, Any], source: str = "hub.toml") -> HubSettings:
+    """Build settings from parsed TOML; unknown keys are refused (they are usually typos)."""
+    known = {f.name: f for f in fields(HubSettings)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise SettingsError(
+                f"{source}: unknown key '{key}'. Valid keys: {', '.join(sorted(known))}."
+            )
+        expected = int if key in _INT_RANGES else str
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise SettingsError(
+                f"{source}: '{key}' must be {'an integer' if expected is int else 'a string'}"
+                f" (got {value!r}). Example: {key} = {getattr(HubSettings(), key)!r}"
+            )
+        values[key] = value
+    return validate(HubSettings(**values), source)
+
+
+def validate(settings: HubSettings, source: str = "settings") -> HubSettings:
+    """Check ranges and required shapes; returns the settings unchanged when they are fine."""
+    for key, (low, high) in _INT_RANGES.items():
+        value = getattr(settings, key)
+        if not low <= value <= high:
+            raise SettingsError(f"{source}: '{key}' = {value} is out of range; use {low}..{high}.")
+    if settings.secret and len(settings.secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{source}: 'secret' is too short ({len(settings.secret)} characters); use at least"
+            f" {MIN_SECRET_LENGTH}, e.g. the output of `python3 -c 'import secrets;"
+            " print(secrets.token_urlsafe(32))'`, or leave it out to let the hub keep one."
+        )
+    if "://" not in settings.database_url:
+        raise SettingsError(
+            f"{source}: 'database_url' = {settings.database_url!r} is not a URL; use e.g."
+            " 'sqlite:////var/lib/bilik/hub.db' or 'postgresql+psycopg://bilik@localhost/bilik'."
+        )
+    if not settings.host:
+        raise SettingsError(f"{source}: 'host' is empty; use '127.0.0.1' or '0.0.0.0'.")
+    return settings

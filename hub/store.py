@@ -1,0 +1,281 @@
+"""Persistence: SQLAlchemy models, the engine and the session factory.
+
+SQLite (one file) is the default for a branch; PostgreSQL works for a central hub. Everything here
+is portable SQL; the only SQLite-specific part is the connection set-up in `make_engine`, which
+makes every transaction `BEGIN IMMEDIATE` so several hub processes on one file serialise their
+writes instead of racing (PostgreSQL gets the same effect from `SELECT ... FOR UPDATE`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+UTC = dt.UTC
+
+
+def utc_now() -> dt.datetime:
+    """The one clock of the hub: aware UTC, so nothing is ever compared across time zones."""
+    return dt.datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite keeps no offset, so the value is stored as naive UTC and tagged again on the way out.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use hub.store.utc_now()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class BranchMode(StrEnum):
+    ONE_TO_MANY = "one_to_many"
+    ONE_TO_ONE = "one_to_one"
+
+
+class SessionState(StrEnum):
+    CHECKED_IN = "checked_in"
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    IN_CALL = "in_call"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN_SESSION_STATES = (
+    SessionState.CHECKED_IN,
+    SessionState.WAITING,
+    SessionState.ASSIGNED,
+    SessionState.IN_CALL,
+)
+#: Sessions that hold one unit of a CS's capacity.
+ACTIVE_AGENT_STATES = (SessionState.ASSIGNED, SessionState.IN_CALL)
+
+
+class AgentStatus(StrEnum):
+    ONLINE = "online"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+
+
+class Outcome(StrEnum):
+    VERIFIED = "verified"
+    INCOMPLETE = "incomplete"
+    REJECTED = "rejected"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA: Asia/Jakarta, Asia/Makassar, …
+    mode: Mapped[str] = mapped_column(String(16), default=BranchMode.ONE_TO_MANY)
+    max_capacity: Mapped[int] = mapped_column(Integer, default=5)
+
+
+class Booth(Base):
+    __tablename__ = "booths"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "tgc-01"
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    state: Mapped[str | None] = mapped_column(String(32))  # as reported by the heartbeat
+    last_seen: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    devices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_branch_date_nik", "branch_id", "ticket_date", "nik"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_code: Mapped[str] = mapped_column(String(8), unique=True)
+    nik: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(16), default="JHT")
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"))
+    date: Mapped[dt.date] = mapped_column("ticket_date", Date)  # in the branch's time zone
+    slot_start: Mapped[dt.time] = mapped_column(Time)  # branch local time
+    slot_end: Mapped[dt.time] = mapped_column(Time)
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_in_booth: Mapped[str | None] = mapped_column(ForeignKey("booths.id"))
+
+
+class ServiceSession(Base):
+    """One participant's visit at one booth, from check-in to outcome."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_branch_state", "branch_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"))
+    state: Mapped[str] = mapped_column(String(16), default=SessionState.CHECKED_IN)
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)  # copied: dispatch reads it
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=AgentStatus.OFFLINE)
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    last_assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentToken(Base):
+    """A CS login; only the sha256 of the bearer token is kept."""
+
+    __tablename__ = "agent_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LookupFailure(Base):
+    """One refused look-up, kept a short while for the per-booth rate limit."""
+
+    __tablename__ = "lookup_failures"
+    __table_args__ = (Index("ix_lookup_failures_booth_at", "booth_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booth_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    code: Mapped[str] = mapped_column(String(32))
+
+
+class AuditEvent(Base):
+    """Append-only; `hash` = sha256(prev_hash + canonical content), see hub.audit."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly what was hashed
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's last link in one row: locking it serialises appends on every backend."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HubMeta(Base):
+    """Small facts the hub keeps about itself (e.g. the generated ticket-signing secret)."""
+
+    __tablename__ = "hub_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine ready for several threads and, on SQLite, several processes on one file."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = url.database in (None, "", ":memory:")
+    if not in_memory:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy emits BEGIN itself (below); WAL lets readers run beside the one writer.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # Take the write lock up front: read-then-write decisions (dispatch, audit chain) stay
+        # consistent across processes, and writers wait instead of failing with "locked".
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (no migrations yet: the schema only grows)."""
+    Base.metadata.create_all(engine)
+
+
+def open_database(database_url: str) -> sessionmaker[Session]:
+    """Engine + schema + session factory in one call, for the CLI and the app."""
+    engine = make_engine(database_url)
+    create_schema(engine)
+    return make_session_factory(engine)

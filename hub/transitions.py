@@ -1,0 +1,211 @@
+"""Session and ticket state changes, each audited, inside the caller's transaction.
+
+Routers, the background sweeper and the CLI all change state through these functions, so a
+ticket and its session never disagree and no change escapes the audit trail. Callers commit,
+then run dispatch and wake the event stream.
+
+Session: checked_in → waiting → assigned → (in_call) → closed, or cancelled from any open state.
+Ticket:  booked → checked_in → in_service → served; a cancelled session gives the ticket back
+(`booked`) so the participant can check in again today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import audit
+from hub.errors import ApiError
+from hub.store import (
+    ACTIVE_AGENT_STATES,
+    OPEN_SESSION_STATES,
+    Agent,
+    AgentStatus,
+    Booth,
+    ServiceSession,
+    SessionState,
+    Ticket,
+)
+from hub.tickets import TicketStatus
+
+#: Open states a new check-in at the same booth may replace (nobody is talking to them yet).
+SUPERSEDABLE = (SessionState.CHECKED_IN, SessionState.WAITING)
+
+
+def open_session_of_booth(db: Session, booth_id: str) -> ServiceSession | None:
+    return db.scalar(
+        select(ServiceSession)
+        .where(ServiceSession.booth_id == booth_id, ServiceSession.state.in_(OPEN_SESSION_STATES))
+        .order_by(ServiceSession.id.desc())
+        .limit(1)
+    )
+
+
+def open_session_of_ticket(db: Session, ticket_id: int) -> ServiceSession | None:
+    return db.scalar(
+        select(ServiceSession)
+        .where(ServiceSession.ticket_id == ticket_id, ServiceSession.state.in_(OPEN_SESSION_STATES))
+        .order_by(ServiceSession.id.desc())
+        .limit(1)
+    )
+
+
+def check_in(db: Session, booth: Booth, ticket: Ticket, now: dt.datetime) -> ServiceSession:
+    """Open a session for a ticket the rules accepted.
+
+    A booth holds one participant: an earlier session at this booth that nobody serves yet is
+    cancelled (the person left without pressing cancel); one a CS already holds is not, and the
+    new check-in is refused with `invalid_state` until the CS closes it.
+    """
+    previous = open_session_of_booth(db, booth.id)
+    if previous is not None:
+        if previous.state not in SUPERSEDABLE:
+            raise ApiError("invalid_state", {"state": previous.state})
+        cancel(db, previous, f"booth:{booth.id}", now, reason="superseded")
+    ticket.status = TicketStatus.CHECKED_IN
+    ticket.checked_in_booth = booth.id
+    session = ServiceSession(
+        booth_id=booth.id,
+        ticket_id=ticket.id,
+        branch_id=booth.branch_id,
+        state=SessionState.CHECKED_IN,
+        priority=ticket.priority,
+        created_at=now,
+    )
+    db.add(session)
+    db.flush()
+    audit.record(
+        db,
+        f"booth:{booth.id}",
+        "check_in",
+        f"session:{session.id}",
+        {"booking_code": ticket.booking_code, "nik": ticket.nik, "name": ticket.name},
+        now,
+    )
+    return session
+
+
+def enqueue(db: Session, session: ServiceSession, actor: str, now: dt.datetime) -> None:
+    """checked_in → waiting; repeating it (or asking once assigned) changes nothing."""
+    if session.state in (SessionState.CLOSED, SessionState.CANCELLED):
+        raise ApiError("invalid_state", {"state": session.state})
+    if session.state != SessionState.CHECKED_IN:
+        return
+    session.state = SessionState.WAITING
+    session.enqueued_at = now
+    audit.record(db, actor, "enqueue", f"session:{session.id}", {"booth_id": session.booth_id}, now)
+
+
+def cancel(
+    db: Session, session: ServiceSession, actor: str, now: dt.datetime, reason: str = "cancelled"
+) -> None:
+    """Any open state → cancelled; the ticket is given back. Cancelling again is a no-op."""
+    if session.state == SessionState.CANCELLED:
+        return
+    if session.state == SessionState.CLOSED:
+        raise ApiError("invalid_state", {"state": session.state})
+    released_agent = session.agent_id if session.state in ACTIVE_AGENT_STATES else None
+    session.state = SessionState.CANCELLED
+    session.closed_at = now
+    ticket = db.get(Ticket, session.ticket_id)
+    if ticket is not None and ticket.status in (TicketStatus.CHECKED_IN, TicketStatus.IN_SERVICE):
+        ticket.status = TicketStatus.BOOKED
+        ticket.checked_in_booth = None
+    audit.record(
+        db,
+        actor,
+        "cancel",
+        f"session:{session.id}",
+        {"reason": reason, "booth_id": session.booth_id, "agent_id": released_agent},
+        now,
+    )
+
+
+def close(
+    db: Session, session: ServiceSession, agent_id: str, outcome: str, now: dt.datetime
+) -> None:
+    """The CS ends the service with an outcome; the ticket is served. Only once."""
+    if session.agent_id != agent_id:
+        raise ApiError("forbidden")
+    if session.state not in ACTIVE_AGENT_STATES:
+        raise ApiError("invalid_state", {"state": session.state})
+    session.state = SessionState.CLOSED
+    session.closed_at = now
+    session.outcome = outcome
+    ticket = db.get(Ticket, session.ticket_id)
+    if ticket is not None:
+        ticket.status = TicketStatus.SERVED
+    audit.record(
+        db, f"agent:{agent_id}", "close", f"session:{session.id}", {"outcome": outcome}, now
+    )
+
+
+def hand_back(db: Session, agent: Agent, now: dt.datetime, actor: str) -> list[ServiceSession]:
+    """A CS leaving gives their sessions back to the queue.
+
+    They keep their original `enqueued_at`, which puts them ahead of everyone who came later.
+    """
+    sessions = db.scalars(
+        select(ServiceSession).where(
+            ServiceSession.agent_id == agent.id, ServiceSession.state.in_(ACTIVE_AGENT_STATES)
+        )
+    ).all()
+    for session in sessions:
+        session.state = SessionState.WAITING
+        session.agent_id = None
+        session.assigned_at = None
+        ticket = db.get(Ticket, session.ticket_id)
+        if ticket is not None and ticket.status == TicketStatus.IN_SERVICE:
+            ticket.status = TicketStatus.CHECKED_IN
+        audit.record(db, actor, "hand_back", f"session:{session.id}", {"agent_id": agent.id}, now)
+    return list(sessions)
+
+
+def set_agent_status(
+    db: Session,
+    agent: Agent,
+    status: str,
+    capacity: int | None,
+    now: dt.datetime,
+    max_capacity: int,
+    one_to_one: bool,
+) -> None:
+    """Change availability; going offline hands the CS's sessions back."""
+    if capacity is not None:
+        agent.capacity = 1 if one_to_one else min(capacity, max_capacity)
+    previous = agent.status
+    agent.status = status
+    if status == AgentStatus.OFFLINE and previous != AgentStatus.OFFLINE:
+        hand_back(db, agent, now, f"agent:{agent.id}")
+    audit.record(
+        db,
+        f"agent:{agent.id}",
+        "agent_status",
+        f"agent:{agent.id}",
+        {"from": previous, "to": status, "capacity": agent.capacity},
+        now,
+    )
+
+
+def expire_abandoned(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
+    """Cancel not-yet-served sessions of booths silent for longer than the grace period.
+
+    A booth that disconnects keeps its place for `grace_seconds` (a restart takes less);
+    after that the ticket is given back. Sessions a CS holds are left to the CS to close.
+    Returns the branches whose queue changed.
+    """
+    cutoff = now - dt.timedelta(seconds=grace_seconds)
+    rows = db.execute(
+        select(ServiceSession, Booth.last_seen)
+        .join(Booth, Booth.id == ServiceSession.booth_id)
+        .where(ServiceSession.state.in_(SUPERSEDABLE))
+    ).all()
+    changed: set[str] = set()
+    for session, last_seen in rows:
+        seen = last_seen or session.created_at
+        if seen < cutoff:
+            cancel(db, session, "system", now, reason="booth_silent")
+            changed.add(session.branch_id)
+    return changed
