@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -64,6 +65,44 @@ def ensure_head(db: Session) -> AuditHead:
     return head
 
 
+@dataclass(frozen=True)
+class Entry:
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def record_many(db: Session, entries: Sequence[Entry], now: dt.datetime | None = None) -> None:
+    """Append several events under one lock of the head (dispatch records a batch at once)."""
+    if not entries:
+        return
+    head = ensure_head(db)
+    at = now or utc_now()
+    prev, seq = head.hash, head.seq
+    for entry in entries:
+        body = json.dumps(
+            _sanitize(entry.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        seq += 1
+        content = canonical_content(seq, at, entry.actor, entry.action, entry.subject, body)
+        digest = link_hash(prev, content)
+        db.add(
+            AuditEvent(
+                seq=seq,
+                at=at,
+                actor=entry.actor,
+                action=entry.action,
+                subject=entry.subject,
+                details=body,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    head.seq, head.hash = seq, prev
+
+
 def record(
     db: Session,
     actor: str,
@@ -71,28 +110,9 @@ def record(
     subject: str,
     details: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event inside the caller's transaction (it commits with the change it records)."""
-    head = ensure_head(db)
-    at = now or utc_now()
-    body = json.dumps(
-        _sanitize(details or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    seq = head.seq + 1
-    digest = link_hash(head.hash, canonical_content(seq, at, actor, action, subject, body))
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject=subject,
-        details=body,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    db.add(event)
-    head.seq, head.hash = seq, digest
-    return event
+    record_many(db, [Entry(actor, action, subject, details or {})], now)
 
 
 @dataclass(frozen=True)

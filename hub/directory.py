@@ -33,6 +33,7 @@ def ensure_branch(
     branch.name, branch.timezone, branch.mode = name, timezone, str(mode)
     branch.max_capacity = 1 if mode == BranchMode.ONE_TO_ONE else max_capacity
     db.add(branch)
+    db.flush()  # booths, agents and tickets refer to it; make sure it is written first
     return branch
 
 
@@ -40,6 +41,7 @@ def ensure_booth(db: Session, booth_id: str, branch_id: str, name: str, token: s
     booth = db.get(Booth, booth_id) or Booth(id=booth_id, devices={})
     booth.branch_id, booth.name, booth.token_hash = branch_id, name, hash_token(token)
     db.add(booth)
+    db.flush()
     return booth
 
 
@@ -57,4 +59,5 @@ def ensure_agent(
     agent.password_hash = hash_password(password)
     agent.capacity = capacity
     db.add(agent)
+    db.flush()
     return agent

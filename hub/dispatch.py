@@ -196,38 +196,58 @@ def run_dispatch(db: Session, branch_id: str, now: dt.datetime) -> list[Assignme
     loads = _online_loads(db, agents)
     if not loads:
         return []
-    waiting = _waiting(db, branch_id)
-    if not waiting:
+    rows = db.execute(
+        select(
+            ServiceSession.id,
+            ServiceSession.priority,
+            ServiceSession.enqueued_at,
+            ServiceSession.ticket_id,
+        ).where(ServiceSession.branch_id == branch_id, ServiceSession.state == SessionState.WAITING)
+    ).all()
+    if not rows:
         return []
+    ticket_of = {r.id: r.ticket_id for r in rows}
+    waiting = [Waiting(r.id, r.priority, r.enqueued_at) for r in rows]
     by_id = {a.id: a for a in agents}
     done: list[Assignment] = []
-    for choice in choose_assignments(waiting, loads, _policy(branch)):
-        result = db.execute(
-            update(ServiceSession)
-            .where(
-                ServiceSession.id == choice.session_id,
-                ServiceSession.state == SessionState.WAITING,
+    with db.no_autoflush:
+        for choice in choose_assignments(waiting, loads, _policy(branch)):
+            result = db.execute(
+                update(ServiceSession)
+                .where(
+                    ServiceSession.id == choice.session_id,
+                    ServiceSession.state == SessionState.WAITING,
+                )
+                .values(state=SessionState.ASSIGNED, agent_id=choice.agent_id, assigned_at=now)
+                .execution_options(synchronize_session=False)
             )
-            .values(state=SessionState.ASSIGNED, agent_id=choice.agent_id, assigned_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            continue  # someone else got there first; never assign twice
-        session = db.get(ServiceSession, choice.session_id)
-        if session is not None:
-            db.refresh(session)
-            ticket = db.get(Ticket, session.ticket_id)
-            if ticket is not None:
-                ticket.status = TicketStatus.IN_SERVICE
-        by_id[choice.agent_id].last_assigned_at = now
-        audit.record(
-            db,
-            "system",
-            "assign",
-            f"session:{choice.session_id}",
-            {"agent_id": choice.agent_id, "branch_id": branch_id},
-            now,
-        )
-        done.append(choice)
+            if result.rowcount == 1:  # 0: another process got there first; never assign twice
+                by_id[choice.agent_id].last_assigned_at = now
+                done.append(choice)
+    if not done:
+        return []
+    db.execute(
+        update(Ticket)
+        .where(Ticket.id.in_([ticket_of[a.session_id] for a in done]))
+        .values(status=TicketStatus.IN_SERVICE)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record_many(
+        db,
+        [
+            audit.Entry(
+                "system",
+                "assign",
+                f"session:{a.session_id}",
+                {"agent_id": a.agent_id, "branch_id": branch_id},
+            )
+            for a in done
+        ],
+        now,
+    )
     db.flush()
+    # The updates bypassed the ORM: sessions and tickets it already holds must be re-read.
+    for obj in list(db.identity_map.values()):
+        if isinstance(obj, ServiceSession | Ticket):
+            db.expire(obj)
     return done
