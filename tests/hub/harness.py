@@ -65,6 +65,7 @@ class HubProcess:
     """`bilik-hub serve --config …` as a child process; `stop()` ends exactly that process."""
 
     def __init__(self, config: Path, port: int, log_path: Path) -> None:
+        self.config = config
         self.base_url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}"
         self.log_path = log_path
@@ -126,11 +127,11 @@ class Api:
         return self.call("POST", path, token, json)
 
     # the calls most tests make
-    def checkin(self, token: str, **body: str) -> tuple[int, Any]:
-        return self.post("/api/v1/checkins", token, body)
+    def checkin(self, booth_token: str, /, **body: str) -> tuple[int, Any]:
+        return self.post("/api/v1/checkins", booth_token, body)
 
-    def lookup(self, token: str, **body: str) -> tuple[int, Any]:
-        return self.post("/api/v1/checkins/lookup", token, body)
+    def lookup(self, booth_token: str, /, **body: str) -> tuple[int, Any]:
+        return self.post("/api/v1/checkins/lookup", booth_token, body)
 
     def login(self, username: str, password: str) -> str:
         status, body = self.post(
