@@ -1,0 +1,1 @@
+"""Bilik branch hub: check-in, dispatch, sessions and audit for the booths (docs/hub-api.md)."""

@@ -29,6 +29,8 @@ class HubContext:
     sessions: sessionmaker[Session]
     broadcaster: Broadcaster
     secret: str
+    ping_seconds: float = 15.0  # event stream keep-alive (docs/hub-api.md)
+    recheck_seconds: float = 2.0  # event stream re-reads the database this often
 
 
 def ticket_secret(settings: HubSettings, sessions: sessionmaker[Session]) -> str:

@@ -28,8 +28,6 @@ from hub.views import session_view
 
 log = logging.getLogger(__name__)
 
-RECHECK_SECONDS = 2.0
-PING_SECONDS = 15.0
 CLOSE_CODES = {"unauthorized": 4401, "booth_mismatch": 4403, "forbidden": 4403}
 
 router = APIRouter(tags=["booth events"])
@@ -122,7 +120,7 @@ async def booth_events(websocket: WebSocket, booth_id: str, token: str | None = 
     wake = hub.broadcaster.subscribe(principal.branch_id)
     receiver = asyncio.create_task(_drain(websocket))
     loop = asyncio.get_running_loop()
-    next_ping = loop.time() + PING_SECONDS
+    next_ping = loop.time() + hub.ping_seconds
     sent: Any = object()  # nothing sent yet: the first snapshot always goes out
     try:
         while not receiver.done():
@@ -131,13 +129,13 @@ async def booth_events(websocket: WebSocket, booth_id: str, token: str | None = 
             if view != sent:
                 await websocket.send_json({"type": "session", "session": view})
                 sent = view
-            timeout = max(0.0, min(RECHECK_SECONDS, next_ping - loop.time()))
+            timeout = max(0.0, min(hub.recheck_seconds, next_ping - loop.time()))
             waiter = asyncio.create_task(wake.wait())
             await asyncio.wait({waiter, receiver}, timeout=timeout, return_when="FIRST_COMPLETED")
             waiter.cancel()
             if loop.time() >= next_ping and not receiver.done():
                 await websocket.send_json({"type": "ping"})
-                next_ping = loop.time() + PING_SECONDS
+                next_ping = loop.time() + hub.ping_seconds
     except (WebSocketDisconnect, RuntimeError, OSError) as err:
         log.debug("booth %s event stream ended: %s", booth_id, err)
     finally:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import collections
+import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import websocket
 from sqlalchemy import select
 
 from hub.audit import verify_chain
@@ -106,3 +109,24 @@ def test_concurrent_dispatch_in_two_processes_assigns_each_session_once(twin_hub
         assert report.ok, report.describe()
     for hub in hubs:
         assert "Traceback" not in hub.log_path.read_text(), hub.log_path.read_text()[-3000:]
+
+
+def test_booth_stream_on_one_process_sees_a_change_made_through_the_other(twin_hubs):
+    database_url, (hub_a, hub_b) = twin_hubs
+    seeder = Seeder(database_url)
+    branch = seeder.branch(booths=1)
+    booth = branch.booths[0]
+    ticket = seeder.ticket(branch)
+    ws = websocket.create_connection(
+        f"{hub_a.ws_url}/api/v1/booths/{booth.id}/events?token={booth.token}", timeout=8
+    )
+    try:
+        assert json.loads(ws.recv()) == {"type": "session", "session": None}
+        started = time.monotonic()
+        status, body = Api(hub_b.base_url).checkin(booth.token, booking_code=ticket.booking_code)
+        assert status == 201
+        message = json.loads(ws.recv())
+        assert message["session"]["id"] == body["session"]["id"]
+        assert time.monotonic() - started < 4  # found by the periodic re-check (~2 s)
+    finally:
+        ws.close()
