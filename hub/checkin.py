@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Callable
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
@@ -39,6 +40,7 @@ from hub.views import session_view, ticket_view
 log = logging.getLogger(__name__)
 
 RATE_WINDOW = dt.timedelta(seconds=60)
+Judge = Callable[[Ticket], Verdict]
 KEEP_FAILURES = dt.timedelta(hours=1)
 
 router = APIRouter(prefix="/api/v1/checkins", tags=["check-in"])
@@ -87,14 +89,14 @@ def _record_failure(db: Session, booth_id: str, code: str, now: dt.datetime) -> 
 
 
 def _find_ticket(
-    db: Session, ref: TicketRef, branch: Branch, evaluate: _Evaluator
+    db: Session, ref: TicketRef, branch: Branch, today: dt.date, judge: Judge
 ) -> tuple[Ticket, Verdict]:
+    """By booking code; or by NIK among today's tickets at this branch, preferring a usable one."""
     if ref.booking_code:
         ticket = db.scalar(select(Ticket).where(Ticket.booking_code == ref.booking_code))
         if ticket is None:
             raise Refusal("unknown_ticket")
-        return ticket, evaluate(ticket)
-    today = branch_today(branch.timezone, evaluate.now)
+        return ticket, judge(ticket)
     candidates = db.scalars(
         select(Ticket)
         .where(Ticket.branch_id == branch.id, Ticket.date == today, Ticket.nik == ref.nik)
@@ -102,25 +104,13 @@ def _find_ticket(
     ).all()
     if not candidates:
         raise Refusal("unknown_ticket")
-    verdicts = [(t, evaluate(t)) for t in candidates]
+    verdicts = [(t, judge(t)) for t in candidates]
     for ticket, verdict in verdicts:
         if verdict.ok:
             return ticket, verdict
     # None usable: explain the one still in play (booked or checked in), else the first.
     live = (TicketStatus.BOOKED, TicketStatus.CHECKED_IN, TicketStatus.IN_SERVICE)
     return next(((t, v) for t, v in verdicts if t.status in live), verdicts[0])
-
-
-class _Evaluator:
-    def __init__(
-        self, db: Session, branch: Branch, booth_id: str, now: dt.datetime, tol: Tolerances
-    ):
-        self.db, self.now, self.booth_id, self.tolerances = db, now, booth_id, tol
-        self.branch = BranchFacts(branch.id, branch.name, branch.timezone)
-
-    def __call__(self, ticket: Ticket) -> Verdict:
-        facts = _facts(self.db, ticket)
-        return evaluate_checkin(facts, self.branch, self.booth_id, self.now, self.tolerances)
 
 
 def _checkable_ticket(
@@ -132,11 +122,16 @@ def _checkable_ticket(
     branch = db.get(Branch, booth.branch_id)
     if branch is None:
         raise ApiError("not_found")
+    here = BranchFacts(branch.id, branch.name, branch.timezone)
     tolerances = Tolerances(settings.early_tolerance_minutes, settings.late_tolerance_minutes)
-    evaluate = _Evaluator(db, branch, booth.booth_id, now, tolerances)
+
+    def judge(ticket: Ticket) -> Verdict:
+        return evaluate_checkin(_facts(db, ticket), here, booth.booth_id, now, tolerances)
+
     try:
         ref = resolve_payload(hub.secret, query.booking_code, query.token, query.nik)
-        ticket, verdict = _find_ticket(db, ref, branch, evaluate)
+        today = branch_today(branch.timezone, now)
+        ticket, verdict = _find_ticket(db, ref, branch, today, judge)
         if not verdict.ok:
             raise Refusal(verdict.code or "unknown_ticket", verdict.params)
     except Refusal as refusal:
