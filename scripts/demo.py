@@ -59,7 +59,7 @@ def main() -> int:
         agent = demo["agents"][0]
         put_agent_online(agent["username"], agent["password"])
         booth = demo["booths"][0]
-        ticket = next(t for t in demo["tickets"] if t.get("scenario") == "valid")
+        ticket = next(t for t in demo["tickets"] if t["expect"] == "ok")
         config = write_booth_config(booth, ticket)
         print_summary(demo, booth, ticket, agent)
         return run_booth(config)
@@ -126,12 +126,12 @@ def print_summary(demo: dict, booth: dict, ticket: dict, agent: dict) -> None:
     print(f"\nBilik demo — hub {HUB}  (API docs {HUB}/docs, OpenAPI {HUB}/openapi.json)")
     print(f"CS console: {HUB}/console  (log in as {agent['username']} / {agent['password']})")
     print(f"Booth {booth['booth_id']} checks in ticket {ticket['booking_code']} by itself.\n")
-    print(f"{'code':<10} {'scenario':<18} {'slot':<13} {'name':<24} QR image")
+    print(f"{'code':<10} {'expect':<18} {'slot':<13} {'name':<24} QR image")
     for t in demo["tickets"]:
         slot = f"{t['slot_start']}-{t['slot_end']}"
         qr = OUT / "qr" / f"{t['booking_code']}.png"
         print(
-            f"{t['booking_code']:<10} {t.get('scenario', ''):<18} {slot:<13} {t['name']:<24} {qr}"
+            f"{t['booking_code']:<10} {t['expect']:<18} {slot:<13} {t['name']:<24} {qr}"
         )
     print()
 
