@@ -116,6 +116,7 @@ class BoothApp(App):
         Clock.schedule_interval(
             lambda _dt: self._heartbeat(), self.booth_config.hub.heartbeat_seconds
         )
+        Clock.schedule_interval(lambda _dt: self.devices.poll_health(), 1.0)
         self._heartbeat()
         self._enter(self.flow.state.value)
         self.effects.run(self.flow.start())
@@ -185,9 +186,9 @@ class BoothApp(App):
 
     def _update_preview(self, _dt: float) -> None:
         frame = self.devices.latest_frame()
-        if frame is None or frame.index == self._last_frame_index:
+        if frame is None or frame.number == self._last_frame_index:
             return
-        self._last_frame_index = frame.index
+        self._last_frame_index = frame.number
         image = frame.image
         height, width = image.shape[:2]
         texture = self._preview_texture
@@ -216,11 +217,11 @@ class BoothApp(App):
         if self._heartbeat_busy:
             return
         self._heartbeat_busy = True
-        state, health = self.flow.state.value, self.devices.health()
+        state = self.flow.state.value
 
         def beat() -> None:
             try:
-                self.hub.heartbeat(state, health)
+                self.hub.heartbeat(state, self.devices.health())
                 self.post(f.HubUp())
             except HubUnavailable as err:
                 self.post(f.HubDown(str(err)))
@@ -238,10 +239,12 @@ def screenshot_listener(app: App, folder: Path) -> Callable[[str, str], None]:
     seen: set[str] = set()
 
     def on_state(_old: str, new: str) -> None:
-        if new in seen:
-            return
-        seen.add(new)
-        # Next frame: the new screen must be drawn before it is captured.
-        Clock.schedule_once(lambda _dt: app.root.export_to_png(str(folder / f"{new}.png")), 0.3)
+        def save(_dt: float) -> None:
+            # Only if the booth is still there: a screen shown for a blink is caught next time.
+            if new not in seen and app.flow.state.value == new:
+                seen.add(new)
+                app.root.export_to_png(str(folder / f"{new}.png"))
+
+        Clock.schedule_once(save, 0.05)  # after kv has updated the new screen's labels
 
     return on_state

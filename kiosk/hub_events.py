@@ -63,7 +63,10 @@ class SessionEvents:
         self.mode = "websocket"
         try:
             while not self._stop.is_set():
-                message = json.loads(self._ws.recv())
+                raw = self._ws.recv()
+                if not raw:  # the hub closed the connection
+                    return
+                message = json.loads(raw)
                 if message.get("type") == "session":
                     self._on_session(message.get("session"))
         finally:
