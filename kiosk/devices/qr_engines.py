@@ -22,6 +22,10 @@ class QrEngine(Protocol):
 
     def decode(self, gray: np.ndarray) -> list[str]: ...
 
+    def scan(self, gray: np.ndarray) -> tuple[list[str], bool]:
+        """Payloads, and whether a QR was located that did not decode (worth a harder look)."""
+        ...
+
 
 class ZxingEngine:
     """zxing-cpp, QR only, with its own retries switched off: the pipeline chooses scales."""
@@ -36,14 +40,19 @@ class ZxingEngine:
         self._invert = invert  # dark-mode phone screens show light modules on dark
 
     def decode(self, gray: np.ndarray) -> list[str]:
+        return self.scan(gray)[0]
+
+    def scan(self, gray: np.ndarray) -> tuple[list[str], bool]:
         found = self._read(
             gray,
             formats=self._format,
             try_rotate=False,  # QR detection is rotation invariant; this only helps 1D codes
             try_downscale=False,
             try_invert=self._invert,
+            return_errors=True,  # a located-but-unreadable QR is the cue for the slow passes
         )
-        return [b.text for b in found]
+        texts = [b.text for b in found if b.valid]
+        return texts, len(texts) < len(found)
 
 
 class ZbarEngine:
@@ -67,6 +76,11 @@ class ZbarEngine:
         zw.zbar_image_scanner_set_config(
             self._scanner, zw.ZBarSymbol.QRCODE, zw.ZBarConfig.CFG_ENABLE, 1
         )
+
+    def scan(self, gray: np.ndarray) -> tuple[list[str], bool]:
+        """ZBar reports nothing about codes it locates but cannot read: always "maybe"."""
+        texts = self.decode(gray)
+        return texts, not texts
 
     def decode(self, gray: np.ndarray) -> list[str]:
         zw = self._zw

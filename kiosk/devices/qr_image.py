@@ -6,11 +6,14 @@ phone-like card, and the bench and tests must draw exactly what the demo shows.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import segno
 
 
+@functools.lru_cache(maxsize=64)
 def qr_modules(payload: str, *, border: int = 4) -> np.ndarray:
     """Return the QR's module matrix (True = dark) including a quiet zone of ``border`` modules.
 
@@ -19,7 +22,9 @@ def qr_modules(payload: str, *, border: int = 4) -> np.ndarray:
     """
     qr = segno.make(payload, micro=False)
     rows = [list(row) for row in qr.matrix_iter(scale=1, border=border)]
-    return np.array(rows, dtype=bool)
+    modules = np.array(rows, dtype=bool)
+    modules.flags.writeable = False  # cached and shared between callers
+    return modules
 
 
 def qr_image(
