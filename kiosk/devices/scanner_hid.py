@@ -72,12 +72,14 @@ class KeyEventDecoder:
 
     def __init__(self, *, terminators: Iterable[str] = ("enter",), max_length: int = 512) -> None:
         """``terminators``: which keys end a scan, "enter" and/or "tab" (scanner setting).
-        ``max_length``: a scan longer than this is discarded (a stuck key, not a ticket)."""
+        ``max_length``: input longer than this is discarded up to the next terminator (a stuck
+        key or a scanner in the wrong mode, not a ticket)."""
         self._end = set().union(*(_TERMINATORS[t] for t in terminators))
         self.max_length = max_length
         self._shift: set[int] = set()
         self._caps = False
         self._buffer: list[str] = []
+        self._overflowed = False
 
     def feed(self, event_type: int, code: int, value: int) -> str | None:
         """Feed one event; returns the scanned text when this event completes a scan."""
@@ -97,17 +99,21 @@ class KeyEventDecoder:
         if code in self._end:
             text = "".join(self._buffer)
             self._buffer.clear()
-            return text or None
+            overflowed, self._overflowed = self._overflowed, False
+            return None if overflowed or not text else text
         chars = _KEYMAP.get(code)
         if chars is None:
             return None
         shifted = bool(self._shift)
         if chars[0].isalpha() and self._caps:
             shifted = not shifted
+        if self._overflowed:
+            return None
         self._buffer.append(chars[1] if shifted else chars[0])
-        if len(self._buffer) > self.max_length:
+        if len(self._buffer) > self.max_length:  # drop it all, up to the next Enter
             log.warning("scanner input over %d characters without Enter: dropped", self.max_length)
             self._buffer.clear()
+            self._overflowed = True
         return None
 
     def feed_all(self, events: Iterable[tuple[int, int, int]]) -> list[str]:
@@ -119,6 +125,7 @@ class KeyEventDecoder:
         self._buffer.clear()
         self._shift.clear()
         self._caps = False
+        self._overflowed = False
 
 
 class HidScanner:
