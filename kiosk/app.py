@@ -90,7 +90,7 @@ class BoothApp(App):
         self._preview_event = None
         self._preview_texture: Texture | None = None
         self._last_frame_index = -1
-        self._heartbeat_busy = False
+        self._heartbeat_pending = False
 
     # Kivy lifecycle ------------------------------------------------------------------------
 
@@ -156,6 +156,7 @@ class BoothApp(App):
     def _on_state(self, old: f.State, new: f.State) -> None:
         log.info("state %s -> %s", old.value, new.value)
         self._enter(new.value)
+        self._heartbeat()
         for listener in self.state_listeners:
             listener(old.value, new.value)
 
@@ -213,22 +214,21 @@ class BoothApp(App):
 
     def _heartbeat(self) -> None:
         """Report state + device health; its success or failure is how the booth knows the hub
-        is up. One at a time: a slow hub must not pile up heartbeats."""
-        if self._heartbeat_busy:
+        is up. Sent on a timer and on every state change; at most one waits to be sent, and it
+        reads the state when it goes out, so a slow hub never gets a pile of stale reports."""
+        if self._heartbeat_pending:
             return
-        self._heartbeat_busy = True
-        state = self.flow.state.value
+        self._heartbeat_pending = True
 
         def beat() -> None:
+            self._heartbeat_pending = False
             try:
-                self.hub.heartbeat(state, self.devices.health())
+                self.hub.heartbeat(self.flow.state.value, self.devices.health())
                 self.post(f.HubUp())
             except HubUnavailable as err:
                 self.post(f.HubDown(str(err)))
             except HubRefusal as err:
                 self.post(f.HubDown(f"hub refused the booth: {err.code}"))
-            finally:
-                self._heartbeat_busy = False
 
         self.effects.background(beat)
 

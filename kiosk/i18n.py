@@ -51,7 +51,7 @@ class Translator(Observable):
         for entry in self._observers:
             func, largs, _kwargs = entry
             try:
-                func(largs, None, None)
+                func(*largs, None, None)
             except ReferenceError:  # the widget behind the binding is gone: drop it
                 continue
             alive.append(entry)
