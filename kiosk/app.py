@@ -103,6 +103,8 @@ class BoothApp(App):
         manager = ScreenManager(transition=NoTransition())
         for name, screen_class in SCREENS.items():
             manager.add_widget(screen_class(name=name))
+        roi = self.devices.qr.decoder.roi
+        manager.get_screen("scanning").guide = [roi.x0, roi.y0, roi.x1, roi.y1]
         self.manager = manager
         return manager
 

@@ -1,0 +1,138 @@
+"""`make screenshots`: a picture of every booth screen, taken from the real app under Xvfb.
+
+Drives real booths against a real hub the way the end-to-end tests do (tests/booth.py), so the
+README's pictures are what a participant sees. Output: docs/screenshots/<screen>.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scripts.null_audio import ensure_null_sink
+from tests.booth import BoothProcess, booth_env
+from tests.devices.conftest import write_ticket_video
+from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    ensure_null_sink()
+    with tempfile.TemporaryDirectory(prefix="bilik-shots-") as tmp_name:
+        tmp = Path(tmp_name)
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        display = f":{xvfb.stdout.readline().strip()}"
+        port = free_port()
+        database = f"sqlite:///{tmp / 'hub.db'}"
+        hub = HubProcess(write_config(tmp / "hub.toml", database, port), port, tmp / "hub.log")
+        try:
+            take_all(out, tmp, display, f"http://127.0.0.1:{port}", Seeder(database))
+        finally:
+            hub.stop()
+            xvfb.terminate()
+    print(f"screenshots in {out}/")
+    return 0
+
+
+def take_all(out: Path, tmp: Path, display: str, hub_url: str, seeder: Seeder) -> None:
+    branch = seeder.branch(booths=4, agents=1)  # a zone where it is about noon: slots fit today
+    ticket = seeder.ticket(
+        branch, start_in=dt.timedelta(minutes=-5), length=dt.timedelta(minutes=10)
+    )
+    camera = write_ticket_video(tmp / "booth.avi", None)
+
+    def booth(index: int, camera_source: Path | str, url: str = hub_url, timeout: float = 2):
+        config = tmp / f"booth{index}.toml"
+        config.write_text(
+            f'[booth]\nid = "{branch.booths[index].id}"\nfullscreen = false\n'
+            f'[hub]\nurl = "{url}"\ntoken = "{branch.booths[index].token}"\n'
+            f"timeout_seconds = {timeout}\nheartbeat_seconds = 1\n"
+            f'[camera]\nsource = "{camera_source}"\nreopen_seconds = 0.5\n'
+        )
+        env = booth_env(display, tmp / f"kivy{index}")
+        return BoothProcess(config, env, tmp / f"booth{index}.log")
+
+    def shot(process: BoothProcess, name: str, settle: float = 0.5) -> None:
+        time.sleep(settle)  # let the camera preview and level meter show something
+        process.screenshot(out / f"{name}.png")
+        print(f"  {name}")
+
+    main_booth = booth(0, camera)
+    try:
+        main_booth.wait_state("attract")
+        shot(main_booth, "attract")
+        main_booth.tap("language_toggle")
+        shot(main_booth, "attract_en")
+        main_booth.tap("language_toggle")
+        main_booth.tap("start")
+        main_booth.wait_state("scanning")
+        shot(main_booth, "scanning", settle=1.5)
+        main_booth.tap("type_code")
+        main_booth.wait_state("manual_entry")
+        main_booth.type(ticket.booking_code[:5])
+        shot(main_booth, "manual_entry")
+        main_booth.type(ticket.booking_code[5:])
+        main_booth.tap("submit")
+        main_booth.wait_state("confirm")
+        shot(main_booth, "confirm")
+        main_booth.tap("confirm")
+        main_booth.wait_state("headset_check")
+        shot(main_booth, "headset_check", settle=1.2)
+        main_booth.tap("headset_ok")
+        main_booth.wait_state("waiting")
+        shot(main_booth, "waiting", settle=1.0)
+        api = Api(hub_url)
+        agent = branch.agents[0]
+        token = api.login(agent.username, agent.password)
+        api.post(f"/api/v1/agents/{agent.id}/status", token, {"status": "online"})
+        main_booth.wait_state("assigned")
+        shot(main_booth, "assigned")
+    finally:
+        main_booth.stop()
+
+    early = seeder.ticket(branch, start_in=dt.timedelta(hours=2), length=dt.timedelta(minutes=30))
+    refusing = booth(1, camera)
+    try:
+        refusing.tap("type_code")
+        refusing.wait_state("manual_entry")
+        refusing.type(early.booking_code)
+        refusing.tap("submit")
+        refusing.wait_state("refused")
+        shot(refusing, "refused")
+    finally:
+        refusing.stop()
+
+    unplugged = booth(2, tmp / "no-camera.avi")
+    try:
+        unplugged.wait_state("out_of_service")
+        shot(unplugged, "out_of_service")
+    finally:
+        unplugged.stop()
+
+    # A hub that accepts connections and never answers keeps the booth on "verifying".
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        slow = booth(3, camera, url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=20)
+        try:
+            slow.tap("type_code")
+            slow.wait_state("manual_entry")
+            slow.type(ticket.booking_code)
+            slow.tap("submit")
+            slow.wait_state("verifying")
+            shot(slow, "verifying")
+        finally:
+            slow.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))
