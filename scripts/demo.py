@@ -130,9 +130,7 @@ def print_summary(demo: dict, booth: dict, ticket: dict, agent: dict) -> None:
     for t in demo["tickets"]:
         slot = f"{t['slot_start']}-{t['slot_end']}"
         qr = OUT / "qr" / f"{t['booking_code']}.png"
-        print(
-            f"{t['booking_code']:<10} {t['expect']:<18} {slot:<13} {t['name']:<24} {qr}"
-        )
+        print(f"{t['booking_code']:<10} {t['expect']:<18} {slot:<13} {t['name']:<24} {qr}")
     print()
 
 
