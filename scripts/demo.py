@@ -124,7 +124,10 @@ def write_booth_config(booth: dict, ticket: dict) -> Path:
 
 def print_summary(demo: dict, booth: dict, ticket: dict, agent: dict) -> None:
     print(f"\nBilik demo — hub {HUB}  (API docs {HUB}/docs, OpenAPI {HUB}/openapi.json)")
-    print(f"CS console: {HUB}/console  (log in as {agent['username']} / {agent['password']})")
+    print(
+        f"CS console: {HUB}/console  (log in as {agent['username']} / {agent['password']}; "
+        "the console page arrives with the video call — until then the CS side is the API)"
+    )
     print(f"Booth {booth['booth_id']} checks in ticket {ticket['booking_code']} by itself.\n")
     print(f"{'code':<10} {'expect':<18} {'slot':<13} {'name':<24} QR image")
     for t in demo["tickets"]:
