@@ -75,15 +75,16 @@ def parse_typed(entry: str) -> TicketQuery:
 
 
 def _code_from_url(url: str) -> str:
+    """Case-insensitive: QR generators upper-case URLs to fit the compact alphanumeric mode."""
     parts = urlsplit(url)
-    query = parse_qs(parts.query)
+    query = {key.lower(): values for key, values in parse_qs(parts.query).items()}
     for key in URL_QUERY_KEYS:
         for value in query.get(key, []):
             code = normalize_booking_code(value)
             if BOOKING_CODE.match(code):
                 return code
     segments = [s for s in parts.path.split("/") if s]
-    if len(segments) >= 2 and segments[-2] == "t":
+    if len(segments) >= 2 and segments[-2].lower() == "t":
         code = normalize_booking_code(segments[-1])
         if BOOKING_CODE.match(code):
             return code

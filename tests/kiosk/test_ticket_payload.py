@@ -64,6 +64,8 @@ def test_code_of_wrong_length_or_characters_is_malformed(raw):
         f"HTTPS://antrian.example/t/{CODE}",
         f"https://antrian.example/?code=xyz&kode={CODE}",
         f"https://antrian.example/t/{CODE}?code=bad",
+        f"HTTPS://ANTRIAN.EXAMPLE/T/{CODE}",  # QR alphanumeric mode upper-cases whole URLs
+        f"HTTPS://ANTRIAN.EXAMPLE/CEK?CODE={CODE}",
     ],
 )
 def test_url_carrying_a_code_gives_the_code(url):
