@@ -78,12 +78,17 @@ def pulse_null_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private PulseAudio server with a null sink ``booth`` as default sink, its monitor as
     default source; yields the server address and points this process at it.
 
-    As DESIGN.md "Testing here" describes, but run in the foreground with its own socket: the
-    test owns the process (stops it by its own handle) and other PulseAudio users on the machine
-    (a demo, another test run) cannot play into the sink this test measures. Fails, never skips,
-    when PulseAudio cannot start: the headset tests must run.
+    As DESIGN.md "Testing here" describes, with two differences:
+    - run in the foreground with its own socket: the test owns the process (stops it by its own
+      handle), and other PulseAudio users on the machine (a demo, another test run) cannot play
+      into the sink this test measures;
+    - a ``parec`` reads the monitor with 20 ms latency for the whole session. Without a
+      low-latency reader the null sink runs with 2 s of latency: measured here, a 1 s write took
+      ~2.9 s and a recording's first audio came after more than a second, so every bounded call
+      of the headset timed out. A real headset's sound card clock never behaves like that.
+    Fails, never skips, when PulseAudio cannot start: the headset tests must run.
     """
-    for tool in ("pulseaudio", "pactl"):
+    for tool in ("pulseaudio", "pactl", "parec"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} not installed: run `make install` (Debian pulseaudio)")
     runtime = tmp_path_factory.mktemp("pulse")
@@ -91,49 +96,74 @@ def pulse_null_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = f"unix:{socket}"
     log_path = runtime / "pulseaudio.log"
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+    procs: list[subprocess.Popen[bytes]] = []
+    previous = os.environ.get("PULSE_SERVER")
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                "pulseaudio",
-                "-n",  # no default.pa: only the modules below
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "--log-target=stderr",
-                "-L",
-                f"module-native-protocol-unix socket={socket} auth-anonymous=1",
-                "-L",
-                "module-null-sink sink_name=booth",
-            ],
-            stdout=log,
-            stderr=log,
-            env=env,
+        procs.append(
+            subprocess.Popen(
+                [
+                    "pulseaudio",
+                    "-n",  # no default.pa: only the modules below
+                    "--daemonize=no",
+                    "--exit-idle-time=-1",
+                    "--use-pid-file=no",
+                    "--log-target=stderr",
+                    "-L",
+                    f"module-native-protocol-unix socket={socket} auth-anonymous=1",
+                    "-L",
+                    "module-null-sink sink_name=booth",
+                ],
+                stdout=log,
+                stderr=log,
+                env=env,
+            )
         )
     try:
         deadline = time.monotonic() + 15
         while _pactl(server, "info").returncode != 0:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
+            if procs[0].poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"PulseAudio did not start:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.1)
         for args in (("set-default-sink", "booth"), ("set-default-source", "booth.monitor")):
             done = _pactl(server, *args)
             if done.returncode != 0:
                 pytest.fail(f"pactl {' '.join(args)} failed: {done.stderr.strip()}")
-        previous = os.environ.get("PULSE_SERVER")
+        procs.append(
+            subprocess.Popen(
+                ["parec", "--latency-msec=20", "--device=booth.monitor", "--raw"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**env, "PULSE_SERVER": server},
+            )
+        )
+        deadline = time.monotonic() + 10
+        while "RUNNING" not in _pactl(server, "list", "short", "sources").stdout:
+            if time.monotonic() > deadline:
+                pytest.fail("the null sink's monitor never started running (parec failed?)")
+            time.sleep(0.05)
         os.environ["PULSE_SERVER"] = server
-        from kiosk.devices.headset import refresh_devices
+        from kiosk.devices.headset import Headset, HeadsetMissing, refresh_devices
 
         refresh_devices()  # PortAudio listed devices at import, before this server existed
+        # Warm up: the very first playback stream on a fresh server stalled here once for
+        # >1.5 s; later ones start within ~10 ms. Tests measure the steady state.
+        for attempt in range(3):
+            try:
+                Headset("pulse", "pulse").play_tone(440, 0.2, amplitude=0.0)
+                break
+            except HeadsetMissing as exc:
+                if attempt == 2:
+                    pytest.fail(f"no audio through the PulseAudio null sink: {exc}")
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-    if previous is None:
-        os.environ.pop("PULSE_SERVER", None)
-    else:
-        os.environ["PULSE_SERVER"] = previous
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if previous is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = previous
