@@ -71,6 +71,13 @@ class Frame:
         """(width, height) in pixels."""
         return self.image.shape[1], self.image.shape[0]
 
+    def brightness(self) -> float:
+        """Mean luma 0..255 of a small copy: ``kiosk doctor`` flags a covered lens or dark booth."""
+        small = cv2.resize(
+            self.image, (160, max(1, 160 * self.image.shape[0] // self.image.shape[1]))
+        )
+        return float(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).mean())
+
 
 class CameraSource(ABC):
     """A camera backend. Used by one thread only (the ``SharedCamera`` capture thread).
@@ -88,7 +95,8 @@ class CameraSource(ABC):
 
     @abstractmethod
     def read(self) -> np.ndarray:
-        """Return the next BGR frame. Raises ``CameraUnplugged`` when frames stop coming."""
+        """Return the next BGR frame, a new array each call (consumers keep references to it).
+        Raises ``CameraUnplugged`` when frames stop coming."""
 
     @abstractmethod
     def close(self) -> None:

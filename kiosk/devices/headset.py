@@ -51,15 +51,40 @@ def level_of(samples: np.ndarray) -> Level:
     return Level(float(np.sqrt(np.mean(np.square(x)))), float(np.max(np.abs(x))))
 
 
-def refresh_devices() -> None:
-    """Make PortAudio enumerate devices again.
+class _OpenStreams:
+    """Counts this process's open PortAudio streams: re-initialising PortAudio under an open
+    stream would pull the device from under it (the level meter, or a tone mid-play)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+
+    def opened(self) -> None:
+        with self.lock:
+            self.count += 1
+
+    def closed(self) -> None:
+        with self.lock:
+            self.count = max(0, self.count - 1)
+
+
+_streams = _OpenStreams()
+
+
+def refresh_devices() -> bool:
+    """Make PortAudio enumerate devices again; False (and nothing done) while a stream is open.
 
     PortAudio lists devices once, when sounddevice is imported. A headset plugged in later, or a
     sound server started after import (the tests start PulseAudio), stays invisible until
-    PortAudio is re-initialised. Call only while no stream is open.
+    PortAudio is re-initialised.
     """
-    sd._terminate()
-    sd._initialize()
+    with _streams.lock:
+        if _streams.count:
+            log.info("not refreshing audio devices: %d stream(s) open", _streams.count)
+            return False
+        sd._terminate()
+        sd._initialize()
+        return True
 
 
 def device_names(kind: str) -> list[str]:
@@ -87,12 +112,24 @@ def find_device(name: str | None, kind: str) -> int:
     raise HeadsetMissing(f"no {kind} audio device named like {name!r} (available: {available})")
 
 
+def _start(stream: sd._StreamBase) -> sd._StreamBase:
+    _streams.opened()
+    try:
+        stream.start()
+    except BaseException:
+        _abort(stream)
+        raise
+    return stream
+
+
 def _abort(stream: sd._StreamBase) -> None:
     try:
         stream.abort()
         stream.close()
     except sd.PortAudioError as exc:
         log.warning("aborting audio stream: %s", exc)
+    finally:
+        _streams.closed()
 
 
 def _close(stream: sd._StreamBase) -> None:
@@ -101,6 +138,8 @@ def _close(stream: sd._StreamBase) -> None:
         stream.close()
     except sd.PortAudioError as exc:
         log.warning("closing audio stream: %s", exc)
+    finally:
+        _streams.closed()
 
 
 class LevelMeter:
@@ -184,7 +223,7 @@ class Headset:
             stream = sd.InputStream(
                 device=device, channels=1, samplerate=rate, dtype="float32", callback=on_audio
             )
-            stream.start()
+            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"microphone cannot be opened: {exc}") from exc
         try:
@@ -215,7 +254,7 @@ class Headset:
                 blocksize=max(1, int(rate / rate_hz)),
                 callback=on_audio,
             )
-            stream.start()
+            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"microphone cannot be opened: {exc}") from exc
         return LevelMeter(stream)
@@ -256,7 +295,7 @@ class Headset:
             stream = sd.OutputStream(
                 device=device, channels=1, samplerate=rate, dtype="float32", callback=on_audio
             )
-            stream.start()
+            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"earphones cannot be opened: {exc}") from exc
         try:

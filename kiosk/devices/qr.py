@@ -206,6 +206,8 @@ class QrScanLoop:
         self.last_decode_ms = 0.0
         self._reported: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._running = threading.Event()
+        self._running.set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -229,6 +231,17 @@ class QrScanLoop:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def pause(self) -> None:
+        """Stop decoding (the camera keeps running): frees the CPU for the call's video encoder."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
     def forget(self) -> None:
         """Report every payload again from now on, even one reported a moment ago."""
         with self._lock:
@@ -238,8 +251,10 @@ class QrScanLoop:
         seen = self.camera.latest()
         last = seen.number if seen is not None else 0
         while not self._stop.is_set():
+            if not self._running.wait(0.25):
+                continue
             frame = self.camera.wait_frame(after=last, timeout=0.25)
-            if frame is None:
+            if frame is None or self.paused:
                 continue
             if last:
                 self.frames_skipped += max(0, frame.number - last - 1)

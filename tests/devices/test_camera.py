@@ -150,6 +150,25 @@ def test_qr_scan_loop_skips_stale_frames_when_decoding_is_slow(ticket_video) -> 
     assert loop.frames_skipped > loop.frames_decoded, "stale frames skipped, not queued"
 
 
+def test_paused_scan_loop_decodes_nothing_until_resumed(ticket_video) -> None:
+    path = ticket_video(fps=15, frames=15)
+    reported: list[str] = []
+    with file_camera(path) as cam:
+        loop = QrScanLoop(cam, reported.append)
+        loop.pause()  # e.g. during the call, when the encoder needs the CPU
+        with loop:
+            time.sleep(0.8)
+            assert loop.paused and loop.frames_decoded == 0 and reported == []
+            loop.resume()
+            assert wait_for(lambda: reported == [TICKET], 10)
+
+
+def test_frame_brightness_tells_a_covered_lens_from_a_lit_scene() -> None:
+    dark = Frame(np.zeros((720, 1280, 3), np.uint8), 1, 0.0)
+    lit = Frame(np.full((720, 1280, 3), 200, np.uint8), 2, 0.0)
+    assert dark.brightness() < 1 and lit.brightness() == pytest.approx(200, abs=1)
+
+
 def test_missing_file_reports_missing_then_recovers_when_it_appears(tmp_path: Path) -> None:
     path = tmp_path / "replugged.avi"
     changes: list[tuple[CameraState, str]] = []

@@ -18,6 +18,7 @@ from kiosk.devices.headset import (
     device_names,
     find_device,
     level_of,
+    refresh_devices,
 )
 
 pytestmark = pytest.mark.sound
@@ -127,3 +128,13 @@ def test_level_of_known_signals() -> None:
     half = level_of(np.full(100, 0.5, np.float32))
     assert half.dbfs == pytest.approx(-6.02, abs=0.01)
     assert level_of(np.zeros(0, np.float32)) == Level(0.0, 0.0)
+
+
+def test_devices_are_not_refreshed_under_an_open_stream(headset: Headset) -> None:
+    meter = headset.level_meter(lambda _: None)
+    try:
+        assert refresh_devices() is False, "would pull PortAudio from under the meter"
+    finally:
+        meter.stop()
+    assert refresh_devices() is True
+    assert headset.check().ok
