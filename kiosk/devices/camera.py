@@ -15,6 +15,7 @@ video file) and ``camera_demo`` (a synthetic source for ``make run`` only). ``op
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import threading
@@ -220,7 +221,11 @@ class SharedCamera:
 
     # -- consumers ---------------------------------------------------------------------------
     def latest(self) -> Frame | None:
-        """The newest frame, or None before the first one. Never blocks."""
+        """The newest frame, or None before the first one. Never blocks.
+
+        While the camera is down this stays the last frame it delivered (check ``status`` or
+        the frame's ``timestamp``), so a preview freezes rather than flickers to black.
+        """
         return self._latest
 
     def wait_frame(self, after: int = 0, timeout: float | None = None) -> Frame | None:
@@ -269,8 +274,12 @@ class SharedCamera:
         while not self._stop.is_set():
             try:
                 self.source.open()
-            except CameraError as exc:
-                self._set_down(str(exc))
+            except Exception as exc:  # CameraMissing, or a driver error we did not foresee
+                if not isinstance(exc, CameraError):
+                    log.exception("opening %s failed", self.source.description)
+                self._set_down(str(exc) if isinstance(exc, CameraError) else repr(exc))
+                with contextlib.suppress(Exception):
+                    self.source.close()
                 self._stop.wait(self.retry_interval)
                 continue
             try:

@@ -161,3 +161,9 @@ def test_short_payloads_are_drawn_as_full_qr_not_micro_qr() -> None:
     assert code.shape[0] >= 21  # Micro QR is at most 17 modules
     gray = cv2.cvtColor(scene(qr_image("TGC4K7QX", module_px=8)), cv2.COLOR_BGR2GRAY)
     assert ZbarEngine().decode(gray) == ["TGC4K7QX"]
+
+
+def test_grayscale_frames_decode_like_colour_ones() -> None:
+    gray = cv2.cvtColor(scene(phone_card(TOKEN)), cv2.COLOR_BGR2GRAY)
+    assert QrDecoder().decode(gray) == [TOKEN]
+    assert QrDecoder(engine="zbar").decode(gray) == [TOKEN]
