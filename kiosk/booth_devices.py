@@ -111,11 +111,15 @@ class BoothDevices:
         self.camera.stop()
 
     def set_scanning(self, on: bool) -> None:
-        """Scans count only on screens that accept a ticket; elsewhere they are dropped."""
+        """Decode only on screens that accept a ticket: elsewhere a QR means nothing, and the
+        CPU is better spent on the call's video. A payload in flight when scanning stops is
+        dropped."""
         if on:
             self._scanning.set()
+            self.qr.resume()
         else:
             self._scanning.clear()
+            self.qr.pause()
 
     def forget_scans(self) -> None:
         """The next participant may show the same QR as the last one (e.g. after 'not me')."""

@@ -14,17 +14,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.null_audio import ensure_null_sink
+from scripts.null_audio import NullSinkServer
 from tests.booth import BoothProcess, booth_env
-from tests.devices.conftest import write_ticket_video
 from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
+from tests.videos import write_ticket_video
 
 
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    ensure_null_sink()
     with tempfile.TemporaryDirectory(prefix="bilik-shots-") as tmp_name:
         tmp = Path(tmp_name)
+        audio = NullSinkServer(tmp / "pulse").start()
         xvfb = subprocess.Popen(
             ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
             stdout=subprocess.PIPE,
@@ -35,15 +35,18 @@ def main(out: Path) -> int:
         database = f"sqlite:///{tmp / 'hub.db'}"
         hub = HubProcess(write_config(tmp / "hub.toml", database, port), port, tmp / "hub.log")
         try:
-            take_all(out, tmp, display, f"http://127.0.0.1:{port}", Seeder(database))
+            take_all(out, tmp, display, f"http://127.0.0.1:{port}", Seeder(database), audio)
         finally:
             hub.stop()
             xvfb.terminate()
+            audio.stop()
     print(f"screenshots in {out}/")
     return 0
 
 
-def take_all(out: Path, tmp: Path, display: str, hub_url: str, seeder: Seeder) -> None:
+def take_all(
+    out: Path, tmp: Path, display: str, hub_url: str, seeder: Seeder, audio: NullSinkServer
+) -> None:
     branch = seeder.branch(booths=4, agents=1)  # a zone where it is about noon: slots fit today
     ticket = seeder.ticket(
         branch, start_in=dt.timedelta(minutes=-5), length=dt.timedelta(minutes=10)
@@ -58,7 +61,7 @@ def take_all(out: Path, tmp: Path, display: str, hub_url: str, seeder: Seeder) -
             f"timeout_seconds = {timeout}\nheartbeat_seconds = 1\n"
             f'[camera]\nsource = "{camera_source}"\nreopen_seconds = 0.5\n'
         )
-        env = booth_env(display, tmp / f"kivy{index}")
+        env = booth_env(display, tmp / f"kivy{index}", audio.address)
         return BoothProcess(config, env, tmp / f"booth{index}.log")
 
     def shot(process: BoothProcess, name: str, settle: float = 0.5) -> None:

@@ -21,7 +21,7 @@ from kiosk.devices.camera import (
 from kiosk.devices.camera_demo import DemoCameraSource
 from kiosk.devices.camera_opencv import OpenCvCameraSource
 from kiosk.devices.qr import QrDecoder, QrScanLoop
-from tests.devices.conftest import TICKET, write_ticket_video
+from tests.videos import TICKET, write_ticket_video
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:

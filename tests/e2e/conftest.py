@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.booth import BoothProcess, booth_env
-from tests.devices.conftest import pulse_null_sink, write_ticket_video  # noqa: F401 (fixture)
 from tests.hub.harness import BranchInfo, HubProcess, Seeder, free_port, write_config
-
-__all__ = ["pulse_null_sink", "write_ticket_video"]
+from tests.videos import write_ticket_video
 
 
 @pytest.fixture(scope="session")

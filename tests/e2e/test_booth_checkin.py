@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from hub.tickets import make_ticket_token
-from tests.devices.conftest import write_ticket_video
 from tests.hub.harness import SECRET, Api
+from tests.videos import write_ticket_video
 
 pytestmark = pytest.mark.gui
 
