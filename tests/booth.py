@@ -95,6 +95,21 @@ class BoothProcess:
     def type(self, text: str) -> None:
         self.command("type", text=text)
 
+    def enter_code(self, text: str, then: str) -> None:
+        """Type a booking code or NIK on the keypad, submit, and wait for state `then`."""
+        if self.state != "manual_entry":
+            self.tap("type_code")
+            self.wait_state("manual_entry")
+        self.type(text)
+        self.tap("submit")
+        self.wait_state(then)
+
+    def check_in_typed(self, code: str) -> None:
+        """From the start screen to the headset check, confirming the ticket found."""
+        self.enter_code(code, "confirm")
+        self.tap("confirm")
+        self.wait_state("headset_check")
+
     def texts(self) -> str:
         """All visible label texts on the current screen, joined (for `in` assertions)."""
         return "\n".join(self.command("texts")["texts"])

@@ -73,22 +73,14 @@ def test_typed_booking_code_and_typed_nik_both_find_the_ticket(
 ):
     ticket = hub.seeder.ticket(branch)
     booth = start_booth(branch, blank_camera)
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type(ticket.booking_code.lower())
-    booth.tap("submit")
-    booth.wait_state("confirm")
+    booth.enter_code(ticket.booking_code.lower(), "confirm")
     assert ticket.booking_code in booth.texts()
 
     booth.tap("not_me")
     booth.wait_state("attract")
     assert booth.flow()["ticket"] == {}  # "not me" forgets the ticket on the booth
 
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type(ticket.nik)
-    booth.tap("submit")
-    booth.wait_state("confirm")
+    booth.enter_code(ticket.nik, "confirm")
     assert ticket.booking_code in booth.texts()
 
 
@@ -125,17 +117,13 @@ def test_every_wrong_ticket_gets_its_own_message_and_the_booth_stays_usable(
         ("3201019999900001", "NIK tidak valid", "Tanggal lahir"),
     ]  # fmt: skip
     booth = start_booth(branch, blank_camera)
-    booth.tap("type_code")
     for code, title, detail in cases:
-        booth.wait_state("manual_entry")
-        booth.type(code)
-        booth.tap("submit")
-        booth.wait_state("refused")
+        booth.enter_code(code, "refused")
         screen = booth.texts()
         assert title in screen, (code, screen)
         assert detail in screen, (code, screen)
         booth.tap("retry")  # back to the keypad the participant came from
-    booth.wait_state("manual_entry")
+        booth.wait_state("manual_entry")
     assert booth.texts().count("—") == 1  # the keypad's entry is empty again
 
 
@@ -144,11 +132,7 @@ def test_too_early_ticket_says_when_to_come_back(hub, branch, start_booth, blank
     slot = ticket.slot_start
     back = (dt.datetime.combine(dt.date.today(), slot) - dt.timedelta(minutes=30)).time()
     booth = start_booth(branch, blank_camera)
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type(ticket.booking_code)
-    booth.tap("submit")
-    booth.wait_state("refused")
+    booth.enter_code(ticket.booking_code, "refused")
     assert (
         f"Jadwal Anda mulai pukul {slot:%H:%M}. Silakan kembali ke bilik pukul {back:%H:%M}."
         in booth.texts()
@@ -181,11 +165,7 @@ def test_language_toggle_switches_every_text_to_english_and_back(
     screen = booth.texts()
     assert "Welcome" in screen and "Selamat datang" not in screen
     assert "Bahasa Indonesia" in screen  # the toggle offers the way back
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type("ABC")
-    booth.tap("submit")
-    booth.wait_state("refused")
+    booth.enter_code("ABC", "refused")
     assert "Incomplete booking code" in booth.texts()
     booth.tap("language_toggle")
     assert "Kode booking tidak lengkap" in booth.texts()
@@ -196,13 +176,7 @@ def test_idle_booth_counts_down_then_wipes_and_gives_the_ticket_back(
 ):
     ticket = hub.seeder.ticket(branch)
     booth = start_booth(branch, blank_camera, idle_timeout=10)
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type(ticket.booking_code)
-    booth.tap("submit")
-    booth.wait_state("confirm")
-    booth.tap("confirm")
-    booth.wait_state("headset_check")
+    booth.check_in_typed(ticket.booking_code)
     booth.wait_for(lambda: "Kembali ke awal dalam" in booth.texts(), 12, "no countdown shown")
     booth.wait_state("attract", timeout=15)
     assert booth.flow()["session"] is None and booth.flow()["ticket"] == {}
@@ -218,13 +192,7 @@ def test_missing_headset_is_explained_and_cancel_gives_the_ticket_back(
 ):
     ticket = hub.seeder.ticket(branch)
     booth = start_booth(branch, blank_camera, audio_input="no-such-headset")
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type(ticket.booking_code)
-    booth.tap("submit")
-    booth.wait_state("confirm")
-    booth.tap("confirm")
-    booth.wait_state("headset_check")
+    booth.check_in_typed(ticket.booking_code)
     booth.wait_for(
         lambda: "Headset tidak terdeteksi" in booth.texts(), 10, "missing headset not explained"
     )
@@ -242,13 +210,7 @@ def test_missing_headset_is_explained_and_cancel_gives_the_ticket_back(
 def test_restarted_booth_resumes_its_waiting_participant(hub, branch, start_booth, blank_camera):
     ticket = hub.seeder.ticket(branch)
     booth = start_booth(branch, blank_camera, name="before")
-    booth.tap("type_code")
-    booth.wait_state("manual_entry")
-    booth.type(ticket.booking_code)
-    booth.tap("submit")
-    booth.wait_state("confirm")
-    booth.tap("confirm")
-    booth.wait_state("headset_check")
+    booth.check_in_typed(ticket.booking_code)
     booth.tap("headset_ok")
     booth.wait_state("waiting")
     # The hub has queued us once it tells the position (the booth shows "waiting" at once).
