@@ -55,6 +55,7 @@ import numpy as np
 
 from kiosk.devices.camera import CameraSource, Frame, SharedCamera
 from kiosk.devices.qr_image import phone_card
+from kiosk.kivy_env import prepare_kivy
 
 TARGET_P95_MS = 150.0
 FRAME_LIMIT_MS = 50.0
@@ -434,14 +435,14 @@ def run_app(args: argparse.Namespace, booth: Any, hub_url: str, runs: list[Run])
         {
             "booth": {"id": booth.id, "fullscreen": False},
             "hub": {"url": hub_url, "token": booth.token},
-            # a valid source for the config check; BoothDevices' camera gets the bench's below
+            # a valid source for the config check; BoothDevices gets the bench's camera below
             "camera": {"source": "demo:BENCH", "width": CAMERA_W, "height": CAMERA_H},
         }
     )
     hub = HubClient(config.hub.url, config.hub.token, config.booth.id, config.hub.timeout_seconds)
-    devices = BoothDevices(config)
     camera = TicketCamera(args.seed)
-    devices.camera.source, camera.camera = camera, devices.camera  # before anything opens it
+    devices = BoothDevices(config, camera_source=camera)
+    camera.camera = devices.camera
     app = BoothApp(config, hub, devices)
     probe = Probe()
     instrument(app, camera, probe)
@@ -600,9 +601,8 @@ def main() -> int:
             if not os.environ.get("DISPLAY"):
                 xvfb, os.environ["DISPLAY"] = start_xvfb()
             os.environ.pop("WAYLAND_DISPLAY", None)
-            os.environ.update(
-                {"KIVY_NO_ARGS": "1", "KIVY_HOME": str(work / "kivy"), "KIVY_LOG_MODE": "PYTHON"}
-            )
+            os.environ.update({"KIVY_HOME": str(work / "kivy"), "KIVY_LOG_MODE": "PYTHON"})
+            prepare_kivy()  # the booth's own Kivy settings, as `kiosk run` applies them
             log_warnings()
             result = run_bench(args, work)
         except BenchFailed as err:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.config import KioskConfig
-from kiosk.devices.camera import CameraState, Frame, SharedCamera, make_source
+from kiosk.devices.camera import CameraSource, CameraState, Frame, SharedCamera, make_source
 from kiosk.devices.headset import Headset, HeadsetMissing, LevelMeter, refresh_devices
 from kiosk.devices.qr import QrScanLoop
 from kiosk.devices.scanner_hid import HidScanner
@@ -77,10 +77,11 @@ def bar(dbfs: float) -> float:
 class BoothDevices:
     """Owns every device of one booth for the app's lifetime."""
 
-    def __init__(self, config: KioskConfig) -> None:
+    def __init__(self, config: KioskConfig, camera_source: CameraSource | None = None) -> None:
+        """`camera_source` replaces the configured camera (benchmarks feed their own frames)."""
         camera = config.camera
         self.camera = SharedCamera(
-            make_source(camera.source, width=camera.width, height=camera.height),
+            camera_source or make_source(camera.source, width=camera.width, height=camera.height),
             retry_interval=camera.reopen_seconds,
         )
         self.qr = QrScanLoop(self.camera, self._scanned)

@@ -1,18 +1,18 @@
 """`kiosk` command: run the booth, check a config file.
 
-Kivy reads sys.argv and sets up its window at import time, so nothing Kivy is imported before the
-command line has been parsed and KIVY_NO_ARGS is set.
+Kivy reads sys.argv and its settings at import time, so nothing Kivy is imported before the
+command line has been parsed and `prepare_kivy()` has run.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
 from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.kivy_env import prepare_kivy
 
 DEFAULT_CONFIG = "/etc/bilik/kiosk.toml"
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_booth(config: KioskConfig, args: argparse.Namespace) -> int:
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    prepare_kivy()
     from kivy.clock import Clock
 
     from kiosk import log_privacy

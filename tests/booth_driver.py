@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import traceback
 
-os.environ.setdefault("KIVY_NO_ARGS", "1")
+from kiosk.kivy_env import prepare_kivy  # noqa: E402 (before Kivy)
+
+prepare_kivy()
 
 from kivy.clock import Clock  # noqa: E402
 from kivy.tests.common import UnitTestTouch  # noqa: E402

@@ -1,0 +1,17 @@
+"""Kivy settings that must be in place before Kivy is first imported (it reads them then).
+
+- KIVY_NO_ARGS: Kivy must not parse the booth's command line as its own.
+- No multisampling: booth screens are flat boxes and text that gain nothing from anti-aliasing,
+  and on a booth PC without a GPU (Mesa llvmpipe) it made every frame ~5x slower: frames of
+  30–60 ms instead of 6–12 ms, which broke "no UI frame over 50 ms" and the check-in latency
+  target (measured with bench/checkin_latency.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def prepare_kivy() -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KCFG_GRAPHICS_MULTISAMPLES", "0")
