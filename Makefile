@@ -33,6 +33,7 @@ test: install
 bench: install
 	$(PY) -m bench.qr_decode
 	$(PY) -m bench.checkin_latency
+	$(PY) -m bench.dispatch
 
 ## Screenshots of every booth screen for the README (real app under Xvfb)
 screenshots: install
