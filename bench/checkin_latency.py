@@ -41,7 +41,6 @@ import math
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,6 +55,7 @@ import numpy as np
 from kiosk.devices.camera import CameraSource, Frame, SharedCamera
 from kiosk.devices.qr_image import phone_card
 from kiosk.kivy_env import prepare_kivy
+from scripts.virtual_screen import VirtualScreen
 
 TARGET_P95_MS = 150.0
 FRAME_LIMIT_MS = 50.0
@@ -359,21 +359,6 @@ def participant(app: Any, camera: TicketCamera, probe: Probe, runs: list[Run], c
 # --- set-up: display, hub, app -----------------------------------------------------------------
 
 
-def start_xvfb() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", SCREEN, "-nolisten", "tcp"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    number = proc.stdout.readline().strip()
-    if not number:
-        proc.kill()
-        raise BenchFailed("Xvfb did not start: run `make install` (Debian xvfb)")
-    return proc, f":{number}"
-
-
 def run_bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Start a hub, seed it, time look-ups alone, then run the booth app against it."""
     from hub.tickets import make_ticket_token
@@ -599,7 +584,11 @@ def main() -> int:
         work = Path(tmp)
         try:
             if not os.environ.get("DISPLAY"):
-                xvfb, os.environ["DISPLAY"] = start_xvfb()
+                xvfb = VirtualScreen(SCREEN)
+                try:
+                    os.environ["DISPLAY"] = xvfb.start()
+                except RuntimeError as err:
+                    raise BenchFailed(str(err)) from err
             os.environ.pop("WAYLAND_DISPLAY", None)
             os.environ.update({"KIVY_HOME": str(work / "kivy"), "KIVY_LOG_MODE": "PYTHON"})
             prepare_kivy()  # the booth's own Kivy settings, as `kiosk run` applies them
@@ -610,8 +599,7 @@ def main() -> int:
             return 1
         finally:
             if xvfb is not None:
-                xvfb.terminate()
-                xvfb.wait(5)
+                xvfb.stop()
     report(result, args)
     return 0
 

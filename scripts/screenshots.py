@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from scripts.null_audio import NullSinkServer
+from scripts.virtual_screen import VirtualScreen
 from tests.booth import BoothProcess, booth_env
 from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
 from tests.videos import write_ticket_video
@@ -25,12 +25,8 @@ def main(out: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="bilik-shots-") as tmp_name:
         tmp = Path(tmp_name)
         audio = NullSinkServer(tmp / "pulse").start()
-        xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        display = f":{xvfb.stdout.readline().strip()}"
+        screen = VirtualScreen()
+        display = screen.start()
         port = free_port()
         database = f"sqlite:///{tmp / 'hub.db'}"
         hub = HubProcess(write_config(tmp / "hub.toml", database, port), port, tmp / "hub.log")
@@ -38,7 +34,7 @@ def main(out: Path) -> int:
             take_all(out, tmp, display, f"http://127.0.0.1:{port}", Seeder(database), audio)
         finally:
             hub.stop()
-            xvfb.terminate()
+            screen.stop()
             audio.stop()
     print(f"screenshots in {out}/")
     return 0

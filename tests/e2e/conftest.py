@@ -3,12 +3,12 @@ as the camera and a private PulseAudio null sink as the headset."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from scripts.virtual_screen import VirtualScreen
 from tests.booth import BoothProcess, booth_env
 from tests.hub.harness import BranchInfo, HubProcess, Seeder, free_port, write_config
 from tests.videos import write_ticket_video
@@ -17,20 +17,13 @@ from tests.videos import write_ticket_video
 @pytest.fixture(scope="session")
 def xvfb() -> Iterator[str]:
     """A virtual screen the size of a booth's touch screen; yields the DISPLAY value."""
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    number = proc.stdout.readline().strip()
-    if not number:
-        proc.kill()
-        pytest.fail("Xvfb did not start: run `make install` (Debian xvfb)")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(5)
+    screen = VirtualScreen()
+    try:
+        display = screen.start()
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    yield display
+    screen.stop()
 
 
 class HubFactory:
