@@ -11,6 +11,7 @@ pkgs=(
   pulseaudio pulseaudio-utils libasound2-plugins  # sound server, null sink in tests, ALSA->pulse
   gettext               # msgfmt for the translation catalogs
   fonts-dejavu-core     # readable fallback font
+  chromium              # the CS console in tests (Playwright drives it; no browser download)
 )
 missing=()
 for p in "${pkgs[@]}"; do
