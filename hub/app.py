@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from hub import agents, audit, booths, checkin, events, sessions
+from hub import agents, audit, booths, checkin, console, events, sessions
 from hub.context import HubContext, ticket_secret
 from hub.dispatch import run_dispatch
 from hub.errors import install_error_handlers
@@ -87,6 +87,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in (checkin, sessions, agents, booths, events):
         app.include_router(module.router)
+    app.include_router(console.router)  # CS console page + its static files (/console)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:
