@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 __all__ = [
     "AudioConfig",
     "BoothConfig",
+    "CallConfig",
     "CameraConfig",
     "ConfigError",
     "HubConfig",
@@ -94,12 +95,28 @@ class ScannerConfig:
 
 
 @dataclass(frozen=True)
+class CallConfig:
+    """The WebRTC call (kiosk/call). On a branch LAN no ICE server is needed: both peers are
+    reachable by their host addresses. `video_width` x `video_height` bounds the video sent to
+    the CS (the camera keeps its full resolution for document stills)."""
+
+    stun_urls: tuple[str, ...] = ()
+    turn_url: str = ""
+    turn_username: str = ""
+    turn_password: str = ""
+    video_width: int = 640
+    video_height: int = 480
+    codec: str = "VP8"
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     booth: BoothConfig
     hub: HubConfig
     camera: CameraConfig = field(default_factory=CameraConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    call: CallConfig = field(default_factory=CallConfig)
 
 
 SECTIONS: dict[str, type] = {
@@ -108,6 +125,7 @@ SECTIONS: dict[str, type] = {
     "camera": CameraConfig,
     "audio": AudioConfig,
     "scanner": ScannerConfig,
+    "call": CallConfig,
 }
 #: Sections that have a key without a default: the file must contain them.
 REQUIRED_KEYS = {"booth": ("id",), "hub": ("url",)}
@@ -131,9 +149,25 @@ RANGES: dict[str, tuple[float, float]] = {
     "camera.height": (1, 8192),
     "camera.reopen_seconds": (0.1, 600),
     "audio.tone_hz": (20, 20000),
+    "call.video_width": (160, 1920),
+    "call.video_height": (120, 1080),
 }
+#: Video codecs the booth can prefer (aiortc's own encoders).
+CALL_CODECS = ("VP8", "H264")
+#: What aiortc accepts (it uses only "stun:"; "turns:" only over TCP).
+STUN_URL = re.compile(r"^stun:[^?:\s/]+(:\d{1,5})?$")
+TURN_URL = re.compile(
+    r"^(turn:[^?:\s/]+(:\d{1,5})?(\?transport=(udp|tcp))?|turns:[^?:\s/]+(:\d{1,5})?(\?transport=tcp)?)$"
+)
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+StrList = tuple[str, ...]  # a TOML list of strings, kept as a tuple: configs are frozen
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    StrList: "a list of strings",
+}
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -197,6 +231,7 @@ def parse_config(
         camera=CameraConfig(**sections["camera"]),
         audio=AudioConfig(**sections["audio"]),
         scanner=ScannerConfig(**sections["scanner"]),
+        call=_call(sections["call"], source),
     )
 
 
@@ -224,6 +259,8 @@ def _typed(section: str, key: str, value: Any, expected: type, source: str) -> A
             _type_fix(full, key, value, expected),
             source,
         )
+    if expected == StrList:
+        return tuple(value)
     if expected is float:
         value = float(value)
         if not math.isfinite(value):
@@ -235,6 +272,8 @@ def _typed(section: str, key: str, value: Any, expected: type, source: str) -> A
 
 def _is_a(value: Any, expected: type) -> bool:
     """TOML types as people mean them: 60 is a fine float; true is not a number."""
+    if expected == StrList:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
     if expected is bool or isinstance(value, bool):
         return expected is bool and isinstance(value, bool)
     if expected is float:
@@ -311,13 +350,71 @@ def _check_scanner_device(value: str) -> tuple[str, str] | None:
     )
 
 
+def _check_stun_urls(value: tuple[str, ...]) -> tuple[str, str] | None:
+    for url in value:
+        if not STUN_URL.match(url):
+            return (
+                f"{url!r} is not a stun: URL",
+                'write each one like "stun:stun.cabang.local:3478" (host and optional port;'
+                " stuns: is not supported), or stun_urls = [] on a branch LAN",
+            )
+    return None
+
+
+def _check_turn_url(value: str) -> tuple[str, str] | None:
+    if value == "" or TURN_URL.match(value):
+        return None
+    return (
+        f"{value!r} is not a turn: or turns: URL",
+        'write it like turn_url = "turn:turn.cabang.local:3478" (add ?transport=tcp when UDP is'
+        ' blocked; turns: works over TCP only), or turn_url = "" for no TURN server',
+    )
+
+
+def _check_codec(value: str) -> tuple[str, str] | None:
+    if value in CALL_CODECS:
+        return None
+    close = [c for c in CALL_CODECS if c.lower() == value.lower().replace(".", "").replace("-", "")]
+    example = close[0] if close else CALL_CODECS[0]
+    return (
+        f"{value!r} is not a supported video codec",
+        f'use "VP8" or "H264" (upper case), e.g. codec = "{example}"',
+    )
+
+
 _CHECKS = {
     "booth.id": _check_booth_id,
     "booth.language": _check_language,
     "hub.url": _check_hub_url,
     "camera.source": _check_camera_source,
     "scanner.device": _check_scanner_device,
+    "call.stun_urls": _check_stun_urls,
+    "call.turn_url": _check_turn_url,
+    "call.codec": _check_codec,
 }
+
+
+def _call(values: dict[str, Any], source: str) -> CallConfig:
+    """A TURN server needs all three of url, username and password: a half-configured relay
+    fails only later, in the middle of a call set-up, with nothing on screen to say why."""
+    url = values.get("turn_url", "")
+    for key in ("turn_username", "turn_password"):
+        given = values.get(key, "")
+        if url and not given:
+            raise ConfigError(
+                f"call.{key}",
+                "is missing although call.turn_url is given",
+                f'add {key} = "..." under [call] (from the TURN server\'s operator)',
+                source,
+            )
+        if given and not url:
+            raise ConfigError(
+                f"call.{key}",
+                "is given without call.turn_url",
+                'add turn_url = "turn:host:3478" under [call], or remove ' + key,
+                source,
+            )
+    return CallConfig(**values)
 
 
 def _camera_source_kind(value: str) -> str | None:
@@ -461,11 +558,16 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a section/table"
     if isinstance(value, list):
-        return "a list"
+        odd = next((item for item in value if not isinstance(item, str)), None)
+        return "a list" if odd is None else f"a list holding {_describe(odd)}"
     return f"a date/time ({value})"
 
 
 def _type_fix(full: str, key: str, value: Any, expected: type) -> str:
+    if expected == StrList:
+        if isinstance(value, str):
+            return f'write it as a list in brackets: {key} = ["{value}"]'
+        return f'write a list of quoted texts, e.g. {key} = ["stun:stun.cabang.local:3478"]'
     if expected is str:
         shown = str(value).lower() if isinstance(value, bool) else value
         if isinstance(value, bool | int | float):

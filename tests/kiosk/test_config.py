@@ -7,6 +7,7 @@ import pytest
 from kiosk.config import (
     AudioConfig,
     BoothConfig,
+    CallConfig,
     CameraConfig,
     ConfigError,
     HubConfig,
@@ -23,6 +24,7 @@ SECTIONS = {
     "camera": CameraConfig,
     "audio": AudioConfig,
     "scanner": ScannerConfig,
+    "call": CallConfig,
 }
 
 
@@ -67,7 +69,7 @@ def test_example_file_shows_every_key():
 def test_example_file_values_are_the_defaults_so_it_documents_them():
     config = load_config(EXAMPLE)
     defaults = parse_config(minimal())
-    for section in ("camera", "audio", "scanner"):
+    for section in ("camera", "audio", "scanner", "call"):
         assert getattr(config, section) == getattr(defaults, section)
     for section, required in (("booth", {"id"}), ("hub", {"url", "token"})):
         for f in dataclasses.fields(SECTIONS[section]):
@@ -88,6 +90,9 @@ def test_minimal_config_fills_in_every_default():
     assert config.camera == CameraConfig(source="0", width=1280, height=720, reopen_seconds=2)
     assert config.audio == AudioConfig(input="", output="", tone_hz=440)
     assert config.scanner.device == ""
+    assert config.call == CallConfig(
+        stun_urls=(), turn_url="", video_width=640, video_height=480, codec="VP8"
+    )
 
 
 def test_config_is_frozen():
@@ -488,6 +493,127 @@ def test_scanner_device_that_is_not_a_dev_path_is_refused(device):
     err = error(minimal(scanner={"device": device}))
     assert err.key == "scanner.device"
     assert '""' in err.fix
+
+
+# --- [call] ---------------------------------------------------------------------------------
+
+
+def test_call_ice_servers_are_kept_and_stun_urls_become_a_tuple():
+    call = parse_config(
+        minimal(
+            call={
+                "stun_urls": ["stun:stun.cabang.local:3478", "stun:10.0.0.9"],
+                "turn_url": "turn:turn.cabang.local:3478?transport=tcp",
+                "turn_username": "booth",
+                "turn_password": "s3cret",
+            }
+        )
+    ).call
+    assert call.stun_urls == ("stun:stun.cabang.local:3478", "stun:10.0.0.9")
+    assert call.turn_url == "turn:turn.cabang.local:3478?transport=tcp"
+    assert (call.turn_username, call.turn_password) == ("booth", "s3cret")
+
+
+@pytest.mark.parametrize(
+    "url", ["turn:10.0.0.9", "turn:turn.local:3478?transport=udp", "turns:turn.local:5349"]
+)
+def test_turn_urls_aiortc_can_use_are_accepted(url):
+    call = {"turn_url": url, "turn_username": "u", "turn_password": "p"}
+    assert parse_config(minimal(call=call)).call.turn_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "stuns:stun.local",  # aiortc ignores stuns:
+        "stun.cabang.local:3478",
+        "stun:",
+        "turn:turn.local",  # a TURN server in the STUN list
+        "stun:stun.local:3478?transport=udp",
+        "stun:stun local",
+    ],
+)
+def test_stun_url_aiortc_cannot_use_is_refused_naming_it(url):
+    err = error(minimal(call={"stun_urls": ["stun:ok.local", url]}))
+    assert err.key == "call.stun_urls"
+    assert repr(url) in err.problem and '"stun:stun.cabang.local:3478"' in err.fix
+
+
+@pytest.mark.parametrize(
+    "url", ["http://turn.local", "turn.local:3478", "turns:t.local?transport=udp", "turn:"]
+)
+def test_turn_url_aiortc_cannot_use_is_refused(url):
+    err = error(minimal(call={"turn_url": url, "turn_username": "u", "turn_password": "p"}))
+    assert err.key == "call.turn_url"
+    assert "turn_url = " in err.fix
+
+
+def test_stun_urls_written_as_one_string_says_to_use_brackets():
+    err = error(minimal(call={"stun_urls": "stun:stun.local"}))
+    assert err.key == "call.stun_urls"
+    assert err.problem.startswith("expected a list of strings, got a string")
+    assert err.fix == 'write it as a list in brackets: stun_urls = ["stun:stun.local"]'
+
+
+def test_stun_urls_with_a_number_in_the_list_names_it():
+    err = error(minimal(call={"stun_urls": ["stun:a.local", 3478]}))
+    assert err.key == "call.stun_urls" and "a number (3478)" in err.problem
+
+
+@pytest.mark.parametrize("missing", ["turn_username", "turn_password"])
+def test_turn_url_without_its_credentials_names_the_missing_key(missing):
+    call = {"turn_url": "turn:t.local", "turn_username": "u", "turn_password": "p"}
+    del call[missing]
+    err = error(minimal(call=call))
+    assert err.key == f"call.{missing}"
+    assert "turn_url" in err.problem and f"{missing} = " in err.fix
+
+
+@pytest.mark.parametrize("key", ["turn_username", "turn_password"])
+def test_turn_credentials_without_a_turn_url_are_refused(key):
+    err = error(minimal(call={key: "x"}))
+    assert err.key == f"call.{key}"
+    assert "turn_url = " in err.fix
+
+
+@pytest.mark.parametrize("codec", ["VP8", "H264"])
+def test_supported_codecs_are_accepted(codec):
+    assert parse_config(minimal(call={"codec": codec})).call.codec == codec
+
+
+@pytest.mark.parametrize(
+    ("codec", "suggested"), [("h264", "H264"), ("H.264", "H264"), ("vp8", "VP8"), ("AV1", "VP8")]
+)
+def test_other_codecs_are_refused_suggesting_the_spelling(codec, suggested):
+    err = error(minimal(call={"codec": codec}))
+    assert err.key == "call.codec"
+    assert f'codec = "{suggested}"' in err.fix
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 480), (1280, 720), (160, 120), (1920, 1080)])
+def test_call_video_sizes_within_bounds_are_accepted(width, height):
+    call = parse_config(minimal(call={"video_width": width, "video_height": height})).call
+    assert (call.video_width, call.video_height) == (width, height)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("video_width", 3840), ("video_width", 0), ("video_height", 2160), ("video_height", 100)],
+)
+def test_call_video_size_out_of_bounds_is_refused_with_the_range(key, value):
+    err = error(minimal(call={key: value}))
+    assert err.key == f"call.{key}" and "out of range" in err.problem
+    assert "from " in err.fix
+
+
+def test_call_video_size_in_quotes_says_to_drop_them():
+    err = error(minimal(call={"video_width": "1280"}))
+    assert err.fix == "write the number without quotes: video_width = 1280"
+
+
+def test_misspelt_call_key_suggests_the_right_one():
+    err = error(minimal(call={"stun_url": ["stun:a.local"]}))
+    assert err.key == "call.stun_url" and err.fix == "did you mean call.stun_urls?"
 
 
 def test_loading_a_written_file_end_to_end(tmp_path):
