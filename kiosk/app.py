@@ -16,7 +16,6 @@ from pathlib import Path
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.graphics.texture import Texture
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import flow as f
@@ -29,13 +28,17 @@ from kiosk.i18n import tr
 from kiosk.screens.assigned import AssignedScreen
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.base import BoothScreen
+from kiosk.screens.call import CallScreen
 from kiosk.screens.confirm import ConfirmScreen
+from kiosk.screens.document_capture import DocumentCaptureScreen
+from kiosk.screens.finished import FinishedScreen
 from kiosk.screens.headset_check import HeadsetCheckScreen
 from kiosk.screens.manual_entry import ManualEntryScreen
 from kiosk.screens.out_of_service import OutOfServiceScreen
 from kiosk.screens.refused import RefusedScreen
 from kiosk.screens.scanning import ScanningScreen
 from kiosk.screens.verifying import VerifyingScreen
+from kiosk.screens.video import FrameTexture
 from kiosk.screens.waiting import WaitingScreen
 
 log = logging.getLogger(__name__)
@@ -50,11 +53,24 @@ SCREENS: dict[str, type[BoothScreen]] = {
     "headset_check": HeadsetCheckScreen,
     "waiting": WaitingScreen,
     "assigned": AssignedScreen,
+    "call": CallScreen,
+    "document_capture": DocumentCaptureScreen,
+    "finished": FinishedScreen,
     "refused": RefusedScreen,
     "out_of_service": OutOfServiceScreen,
 }
-SCREEN_FOR_STATE = {state.value: state.value for state in f.State} | {"checking_in": "verifying"}
+#: Screens that show more than one state (the call screen overlays on hold and reconnecting).
+SHARED_SCREENS = {
+    "checking_in": "verifying",
+    "in_call": "call",
+    "on_hold": "call",
+    "reconnecting": "call",
+    "capturing_document": "document_capture",
+}
+SCREEN_FOR_STATE = {state.value: SHARED_SCREENS.get(state.value, state.value) for state in f.State}
 PREVIEW_FPS = 30
+#: States whose screen shows live pictures (camera preview, call video).
+VIDEO_STATES = {"scanning", "capturing_document", "in_call", "on_hold", "reconnecting"}
 
 
 class BoothApp(App):
@@ -87,9 +103,10 @@ class BoothApp(App):
             on_wipe=self._wipe_local_data,
         )
         self.events = SessionEvents(hub, lambda s: self.post(f.SessionChanged(s)))
-        self._preview_event = None
-        self._preview_texture: Texture | None = None
-        self._last_frame_index = -1
+        self._video_event = None
+        self._camera_texture = FrameTexture()
+        self._remote_texture = FrameTexture()
+        self.call = None  # the media side of the call (kiosk.call), when one is up
         self._heartbeat_pending = False
 
     # Kivy lifecycle ------------------------------------------------------------------------
@@ -167,7 +184,7 @@ class BoothApp(App):
         self._present()
         scanning = state in ("attract", "scanning", "manual_entry", "refused")
         self.devices.set_scanning(scanning)
-        self._set_preview(state == "scanning")
+        self._set_video(state)
 
     def _present(self) -> None:
         self.manager.current_screen.present(self.flow)
@@ -179,30 +196,33 @@ class BoothApp(App):
 
     # devices on the UI thread --------------------------------------------------------------
 
-    def _set_preview(self, on: bool) -> None:
-        if on and self._preview_event is None:
-            self._preview_event = Clock.schedule_interval(self._update_preview, 1 / PREVIEW_FPS)
-        elif not on and self._preview_event is not None:
-            self._preview_event.cancel()
-            self._preview_event = None
-            self.manager.get_screen("scanning").preview = None
+    def _set_video(self, state: str) -> None:
+        """Run the picture loop only while a screen shows camera or call video."""
+        on = state in VIDEO_STATES
+        if on and self._video_event is None:
+            self._video_event = Clock.schedule_interval(self._update_video, 1 / PREVIEW_FPS)
+        elif not on and self._video_event is not None:
+            self._video_event.cancel()
+            self._video_event = None
 
-    def _update_preview(self, _dt: float) -> None:
+    def _update_video(self, _dt: float) -> None:
+        state = self.flow.state
         frame = self.devices.latest_frame()
-        if frame is None or frame.number == self._last_frame_index:
-            return
-        self._last_frame_index = frame.number
-        image = frame.image
-        height, width = image.shape[:2]
-        texture = self._preview_texture
-        if texture is None or texture.size != (width, height):
-            texture = Texture.create(size=(width, height), colorfmt="bgr")
-            texture.flip_vertical()
-            self._preview_texture = texture
-        texture.blit_buffer(image.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-        screen = self.manager.get_screen("scanning")
-        screen.preview = texture
-        screen.ids.preview.canvas.ask_update()
+        camera = self._camera_texture.show(*((frame.image, frame.number) if frame else (None, 0)))
+        screen = self.manager.current_screen
+        if state == f.State.SCANNING:
+            screen.preview = camera
+            screen.ids.preview.canvas.ask_update()
+        elif state == f.State.CAPTURING_DOCUMENT:
+            screen.preview = camera
+            screen.ids.preview.canvas.ask_update()
+            screen.seconds = int(self.flow.capture_seconds_left(time.monotonic()) + 0.999)
+        elif screen.name == "call":
+            screen.self_view = camera
+            remote = self.call.remote_frame() if self.call else None
+            screen.remote = self._remote_texture.show(*(remote or (None, 0)))
+            screen.ids.self_view.canvas.ask_update()
+            screen.ids.remote.canvas.ask_update()
 
     def _show_level(self, level: float) -> None:
         self.manager.get_screen("headset_check").level = level
@@ -210,8 +230,10 @@ class BoothApp(App):
     def _wipe_local_data(self) -> None:
         """No participant data outlives a session on the booth: screens, preview, caches."""
         self.manager.get_screen("manual_entry").clear()
-        self.manager.get_screen("scanning").preview = None
-        self._preview_texture = None
+        for name in ("scanning", "document_capture"):
+            self.manager.get_screen(name).preview = None
+        self._camera_texture.clear()
+        self._remote_texture.clear()
         self.devices.forget_scans()
 
     def _heartbeat(self) -> None:

@@ -39,12 +39,18 @@ class EffectRunner:
         headset: HeadsetCheck | None = None,
         on_level: Callable[[float], None] | None = None,
         on_wipe: Callable[[], None] | None = None,
+        capture_still: Callable[[], bytes] | None = None,
+        on_end_call: Callable[[], None] | None = None,
     ) -> None:
+        """`capture_still` returns a JPEG of the shared camera (blocking, run on the worker);
+        `on_end_call` hangs up the media (called on the UI thread)."""
         self._hub = hub
         self._post = post
         self._headset = headset
         self._on_level = on_level or (lambda level: None)
         self._on_wipe = on_wipe or (lambda: None)
+        self._capture_still = capture_still
+        self._on_end_call = on_end_call or (lambda: None)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-call")
         self._background_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-bg")
 
@@ -82,12 +88,36 @@ class EffectRunner:
     def _do_FetchOpenSession(self, _effect: flow.FetchOpenSession) -> None:
         self._submit(lambda: flow.SessionChanged(self._hub.open_session()))
 
-    def _submit(self, call: Callable[[], flow.Event | None]) -> None:
+    def _do_CaptureStill(self, effect: flow.CaptureStill) -> None:
+        def capture_and_upload() -> flow.Event:
+            if self._capture_still is None:
+                return flow.StillDone(False, "no camera")
+            try:
+                jpeg = self._capture_still()
+            except Exception as err:  # the camera failed: the CS asks again, the call goes on
+                log.warning("document still failed: %s", err)
+                return flow.StillDone(False, "camera")
+            self._hub.upload_still(effect.session_id, effect.request_id, jpeg)
+            return flow.StillDone(True)
+
+        self._submit(capture_and_upload, refused=lambda err: flow.StillDone(False, err.code))
+
+    def _do_SendRating(self, effect: flow.SendRating) -> None:
+        def rate() -> None:
+            self._hub.rate(effect.session_id, effect.stars)
+
+        self._submit(rate)
+
+    def _submit(
+        self,
+        call: Callable[[], flow.Event | None],
+        refused: Callable[[HubRefusal], flow.Event | None] | None = None,
+    ) -> None:
         def job() -> None:
             try:
                 event = call()
             except HubRefusal as err:
-                event = flow.Refused(err.code, err.params)
+                event = refused(err) if refused else flow.Refused(err.code, err.params)
             except HubUnavailable as err:
                 log.warning("hub unavailable: %s", err)
                 event = flow.HubDown(str(err))
@@ -113,6 +143,9 @@ class EffectRunner:
     def _do_StopHeadsetCheck(self, _effect: flow.StopHeadsetCheck) -> None:
         if self._headset is not None:
             self._headset.stop()
+
+    def _do_EndCall(self, _effect: flow.EndCall) -> None:
+        self._on_end_call()
 
     def _do_Wipe(self, _effect: flow.Wipe) -> None:
         self._on_wipe()

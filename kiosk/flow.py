@@ -29,15 +29,27 @@ class State(enum.StrEnum):
     WAITING = "waiting"
     ASSIGNED = "assigned"
     REFUSED = "refused"
+    IN_CALL = "in_call"
+    ON_HOLD = "on_hold"
+    CAPTURING_DOCUMENT = "capturing_document"
+    RECONNECTING = "reconnecting"
+    FINISHED = "finished"
     OUT_OF_SERVICE = "out_of_service"
 
 
 #: States where a participant may have walked away: they time out, wipe and go back to attract.
 IDLE_TIMEOUT_STATES = frozenset(
-    {State.SCANNING, State.MANUAL_ENTRY, State.CONFIRM, State.HEADSET_CHECK, State.REFUSED}
+    {
+        State.SCANNING, State.MANUAL_ENTRY, State.CONFIRM, State.HEADSET_CHECK, State.REFUSED,
+        State.FINISHED,
+    }
+)  # fmt: skip
+#: States with a CS on the other end: leaving them for any other state ends the call.
+CALL_STATES = frozenset(
+    {State.ASSIGNED, State.IN_CALL, State.ON_HOLD, State.CAPTURING_DOCUMENT, State.RECONNECTING}
 )
 #: States that hold a session on the hub.
-SESSION_STATES = frozenset({State.HEADSET_CHECK, State.WAITING, State.ASSIGNED})
+SESSION_STATES = frozenset({State.HEADSET_CHECK, State.WAITING}) | CALL_STATES
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -116,6 +128,34 @@ class SessionChanged:
 
 
 @dataclass(frozen=True)
+class CallConnected:
+    """Media flows both ways with the CS."""
+
+
+@dataclass(frozen=True)
+class CallLost:
+    """The media connection dropped; the call module is trying again."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StillRequested:
+    """The CS asks for a sharp still of a document (e.g. `ektp`)."""
+
+    request_id: str
+    document: str
+
+
+@dataclass(frozen=True)
+class StillDone:
+    """The still was captured and uploaded (ok), or why not."""
+
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Tick:
     """Clock tick with the current monotonic time, for idle timeouts."""
 
@@ -124,7 +164,7 @@ class Tick:
 
 Event = (
     Touch | Scanned | Typed | LookupAnswered | CheckedIn | Refused | HubDown | HubUp | DeviceHealth
-    | HeadsetResult | SessionChanged | Tick
+    | HeadsetResult | SessionChanged | CallConnected | CallLost | StillRequested | StillDone | Tick
 )  # fmt: skip
 
 
@@ -167,13 +207,32 @@ class StopHeadsetCheck:
 
 
 @dataclass(frozen=True)
+class EndCall:
+    """Hang up the media connection, if any (the hub session is handled separately)."""
+
+
+@dataclass(frozen=True)
+class CaptureStill:
+    """Capture a full-resolution still from the shared camera and upload it for the request."""
+
+    session_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class SendRating:
+    session_id: str
+    stars: int
+
+
+@dataclass(frozen=True)
 class Wipe:
     """Forget everything about the participant (the app also clears its caches and images)."""
 
 
 Effect = (
     LookupTicket | CheckIn | Enqueue | CancelSession | FetchOpenSession | StartHeadsetCheck
-    | StopHeadsetCheck | Wipe
+    | StopHeadsetCheck | EndCall | CaptureStill | SendRating | Wipe
 )  # fmt: skip
 
 
@@ -186,7 +245,10 @@ class Timeouts:
 
     idle: float = 60.0
     refused: float = 30.0
+    finished: float = 30.0
     warn: float = 15.0
+    #: Seconds the document guide frame is shown before the still is taken.
+    capture_countdown: float = 3.0
 
 
 class Flow:
@@ -252,7 +314,14 @@ class Flow:
             return [StartHeadsetCheck()]
         if action == "headset_ok" and state == State.HEADSET_CHECK and self.session:
             return self._go(State.WAITING, [Enqueue(self.session["id"])])
-        if action in ("cancel", "home") and state in IDLE_TIMEOUT_STATES | {State.WAITING}:
+        if action.startswith("rate_") and state == State.FINISHED and self.session:
+            stars = int(action.removeprefix("rate_"))
+            if 1 <= stars <= 5 and self.rating is None:
+                self.rating = stars
+                self._arm()
+                return [SendRating(self.session["id"], stars)]
+            return []
+        if action in ("cancel", "home", "done") and state in IDLE_TIMEOUT_STATES | {State.WAITING}:
             return self._end_session()
         return []
 
@@ -313,30 +382,86 @@ class Flow:
         session = event.session
         if self.state in (State.VERIFYING, State.CHECKING_IN):
             return []  # the hub's answer to our own request is on its way and decides
-        if session is None or session.get("state") in ("closed", "cancelled"):
-            if self.session and (session is None or session.get("id") == self.session.get("id")):
-                if self.state == State.OUT_OF_SERVICE:
-                    self.session = None  # forgotten; the booth stays down until the cause is gone
-                    return []
-                return self._wipe_to(State.ATTRACT)
-            return []
-        if self.session and session.get("id") != self.session.get("id"):
+        if self.session and session and session.get("id") != self.session.get("id"):
             return []  # an update about a session this booth no longer holds
+        if session is None or session.get("state") in ("closed", "cancelled"):
+            return self._session_over(session)
         self.session = session
         if self.state == State.OUT_OF_SERVICE:
             return []  # remembered; shown again when the booth recovers
-        if session["state"] == "assigned" or session["state"] == "in_call":
-            return self._go(State.ASSIGNED) if self.state != State.ASSIGNED else []
-        if session["state"] == "waiting" and self.state != State.WAITING:
+        hub_state = session["state"]
+        if hub_state in ("assigned", "connecting", "in_call"):
+            if self.state not in CALL_STATES:
+                return self._go(State.ASSIGNED)  # the call (re)starts when the CS offers
+            if self.state == State.IN_CALL and session.get("on_hold"):
+                return self._go(State.ON_HOLD)
+            if self.state == State.ON_HOLD and not session.get("on_hold"):
+                return self._go(State.IN_CALL)
+            return []
+        if hub_state == "waiting" and self.state != State.WAITING:
             return self._go(State.WAITING)
-        if session["state"] == "checked_in" and self.state not in SESSION_STATES:
+        if hub_state == "checked_in" and self.state not in SESSION_STATES:
             return self._go(State.HEADSET_CHECK, [StartHeadsetCheck()])
         return []
+
+    def _session_over(self, session: dict[str, Any] | None) -> list[Effect]:
+        """The hub closed or cancelled our session, or holds none for us."""
+        if not self.session:
+            return []
+        if self.state == State.OUT_OF_SERVICE:
+            self.session = None  # forgotten; the booth stays down until the cause is gone
+            return []
+        if session and session.get("state") == "closed" and self.state in CALL_STATES:
+            self.session, self.rating = session, None
+            return self._go(State.FINISHED)  # the outcome, a rating, then the wipe
+        if self.state == State.FINISHED:
+            return []
+        return self._wipe_to(State.ATTRACT)
+
+    def _on_CallConnected(self, _event: CallConnected) -> list[Effect]:
+        if self.state not in (State.ASSIGNED, State.RECONNECTING):
+            return []
+        return self._go(State.ON_HOLD if self._on_hold() else State.IN_CALL)
+
+    def _on_CallLost(self, _event: CallLost) -> list[Effect]:
+        if self.state not in (State.IN_CALL, State.ON_HOLD, State.CAPTURING_DOCUMENT):
+            return []
+        return self._go(State.RECONNECTING)
+
+    def _on_StillRequested(self, event: StillRequested) -> list[Effect]:
+        if self.state not in (State.IN_CALL, State.ON_HOLD):
+            return []
+        self.still_request = (event.request_id, event.document)
+        self.still_problem = ""
+        self.capture_at = self._clock() + self.timeouts.capture_countdown
+        self.capturing = False
+        return self._go(State.CAPTURING_DOCUMENT)
+
+    def _on_StillDone(self, event: StillDone) -> list[Effect]:
+        if self.state != State.CAPTURING_DOCUMENT:
+            return []
+        self.still_problem = "" if event.ok else (event.detail or "failed")
+        return self._go(State.ON_HOLD if self._on_hold() else State.IN_CALL)
 
     def _on_Tick(self, event: Tick) -> list[Effect]:
         if self.deadline is not None and event.now >= self.deadline:
             return self._end_session()
+        if (
+            self.state == State.CAPTURING_DOCUMENT
+            and not self.capturing
+            and event.now >= self.capture_at
+            and self.session
+        ):
+            self.capturing = True
+            return [CaptureStill(self.session["id"], self.still_request[0])]
         return []
+
+    def capture_seconds_left(self, now: float) -> float:
+        """Countdown shown over the document guide frame."""
+        return max(0.0, self.capture_at - now)
+
+    def _on_hold(self) -> bool:
+        return bool(self.session and self.session.get("on_hold"))
 
     # helpers -------------------------------------------------------------------------------
 
@@ -367,8 +492,9 @@ class Flow:
     def _end_session(self) -> list[Effect]:
         """Participant left, cancelled or timed out: give the ticket back and forget them."""
         effects: list[Effect] = []
-        if self.session and self.session.get("id"):
-            effects.append(CancelSession(self.session["id"]))
+        session = self.session or {}
+        if session.get("id") and session.get("state") not in ("closed", "cancelled"):
+            effects.append(CancelSession(session["id"]))
         return self._wipe_to(State.ATTRACT, effects)
 
     def _wipe_to(self, state: State, effects: list[Effect] | None = None) -> list[Effect]:
@@ -381,11 +507,16 @@ class Flow:
         self.refusal: tuple[str, dict[str, Any]] = ("", {})
         self.came_from = State.SCANNING
         self.headset_problem = ""
+        self.still_request: tuple[str, str] = ("", "")
+        self.still_problem = ""
+        self.capture_at = 0.0
+        self.capturing = False
+        self.rating: int | None = None
 
     def _arm(self) -> None:
         if self.state in IDLE_TIMEOUT_STATES:
-            limit = self.timeouts.refused if self.state == State.REFUSED else self.timeouts.idle
-            self.deadline = self._clock() + limit
+            limit = {State.REFUSED: self.timeouts.refused, State.FINISHED: self.timeouts.finished}
+            self.deadline = self._clock() + limit.get(self.state, self.timeouts.idle)
         else:
             self.deadline = None
 
@@ -395,6 +526,8 @@ class Flow:
         effects = list(effects or [])
         if self.state == State.HEADSET_CHECK and state != State.HEADSET_CHECK:
             effects.insert(0, StopHeadsetCheck())  # however we leave, mic and tone must stop
+        if self.state in CALL_STATES and state not in CALL_STATES:
+            effects.insert(0, EndCall())  # however the call ends, camera and mic leave the line
         if wipe:
             self._wipe_data()
         old, self.state = self.state, state

@@ -67,6 +67,27 @@ class HubClient:
         """This booth's open session on the hub, if any: how a restarted booth resumes."""
         return self._call("GET", f"/booths/{self.booth_id}/session")["session"]
 
+    # the call (docs/call-api.md) -------------------------------------------------------------
+
+    def signal(self, session_id: str, data: dict[str, Any]) -> None:
+        """Send an SDP answer (or bye) to the CS console through the hub."""
+        self._call("POST", f"/sessions/{session_id}/signal", json={"data": data})
+
+    def call_state(self, session_id: str, state: str) -> None:
+        """`connected`, `reconnecting` or `failed`: the hub moves the session and tells the CS."""
+        self._call("POST", f"/sessions/{session_id}/call-state", json={"state": state})
+
+    def upload_still(self, session_id: str, request_id: str, jpeg: bytes) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            f"/sessions/{session_id}/stills?request_id={request_id}",
+            data=jpeg,
+            content_type="image/jpeg",
+        )["still"]
+
+    def rate(self, session_id: str, stars: int) -> None:
+        self._call("POST", f"/sessions/{session_id}/rating", json={"stars": stars})
+
     # booth ---------------------------------------------------------------------------------
 
     def heartbeat(self, state: str, devices: dict[str, dict[str, Any]]) -> None:
@@ -86,10 +107,20 @@ class HubClient:
 
     # plumbing ------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
         url = f"{self.base_url}/api/v1{path}"
+        headers = {"Content-Type": content_type} if content_type else None
         try:
-            response = self._http.request(method, url, json=json, timeout=self.timeout)
+            response = self._http.request(
+                method, url, json=json, data=data, headers=headers, timeout=self.timeout
+            )
         except requests.RequestException as err:
             raise HubUnavailable(f"{method} {path}: {type(err).__name__}") from err
         if response.status_code >= 500:

@@ -125,6 +125,15 @@ OUTAGES: dict[str, str] = {
     "camera": N_("Kamera bilik tidak berfungsi."),
 }
 
+#: JHT documents the CS can ask for (ids from docs/call-api.md).
+DOCUMENTS: dict[str, str] = {
+    "ektp": N_("e-KTP"),
+    "kk": N_("Kartu Keluarga"),
+    "savings_book": N_("Buku tabungan"),
+    "leaving_proof": N_("Surat keterangan berhenti bekerja (paklaring)"),
+    "npwp": N_("NPWP"),
+}
+
 MONTHS = (
     N_("Januari"), N_("Februari"), N_("Maret"), N_("April"), N_("Mei"), N_("Juni"),
     N_("Juli"), N_("Agustus"), N_("September"), N_("Oktober"), N_("November"), N_("Desember"),
@@ -158,3 +167,26 @@ def outage_text(causes: dict[str, str], translate) -> str:
     """One line per cause that keeps the booth out of service."""
     lines = [translate(OUTAGES.get(cause, N_("Perangkat bilik bermasalah."))) for cause in causes]
     return "\n".join(lines)
+
+
+def document_name(document: str, translate) -> str:
+    return translate(DOCUMENTS[document]) if document in DOCUMENTS else document
+
+
+def outcome_text(session: dict[str, Any], translate) -> tuple[str, str]:
+    """Title and body of the outcome screen, from the closed session."""
+    outcome = session.get("outcome")
+    if outcome == "verified":
+        return translate(N_("Dokumen Anda lengkap")), translate(
+            N_("Klaim JHT Anda akan diproses. Informasi selanjutnya dikirim melalui SMS dan email.")
+        )
+    if outcome == "incomplete":
+        missing = ", ".join(document_name(d, translate) for d in session.get("outcome_missing", []))
+        return translate(N_("Dokumen belum lengkap")), translate(
+            N_("Silakan lengkapi dokumen berikut, lalu buat antrean baru: {missing}.")
+        ).format(missing=missing)
+    if outcome == "rejected":
+        return translate(N_("Klaim belum dapat diproses")), translate(
+            N_("Alasan dari petugas: {reason}")
+        ).format(reason=session.get("outcome_reason", ""))
+    return translate(N_("Layanan selesai")), translate(N_("Terima kasih telah menggunakan bilik."))

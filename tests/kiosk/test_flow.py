@@ -1,10 +1,15 @@
 import pytest
 
 from kiosk.flow import (
+    CALL_STATES,
+    CallConnected,
+    CallLost,
     CancelSession,
+    CaptureStill,
     CheckedIn,
     CheckIn,
     DeviceHealth,
+    EndCall,
     Enqueue,
     FetchOpenSession,
     Flow,
@@ -15,9 +20,12 @@ from kiosk.flow import (
     LookupTicket,
     Refused,
     Scanned,
+    SendRating,
     SessionChanged,
     StartHeadsetCheck,
     State,
+    StillDone,
+    StillRequested,
     StopHeadsetCheck,
     Tick,
     Timeouts,
@@ -102,6 +110,32 @@ def to_assigned(flow: Flow) -> None:
     flow.handle(SessionChanged(session("assigned", agent={"id": "a1", "name": "Sari"})))
 
 
+def to_in_call(flow: Flow) -> None:
+    to_assigned(flow)
+    flow.handle(SessionChanged(session("connecting", agent={"id": "a1", "name": "Sari"})))
+    flow.handle(CallConnected())
+
+
+def to_on_hold(flow: Flow) -> None:
+    to_in_call(flow)
+    flow.handle(SessionChanged(session("in_call", on_hold=True)))
+
+
+def to_capturing_document(flow: Flow) -> None:
+    to_in_call(flow)
+    flow.handle(StillRequested("r1", "ektp"))
+
+
+def to_reconnecting(flow: Flow) -> None:
+    to_in_call(flow)
+    flow.handle(CallLost("ice failed"))
+
+
+def to_finished(flow: Flow) -> None:
+    to_in_call(flow)
+    flow.handle(SessionChanged(session("closed", outcome="verified")))
+
+
 def to_refused(flow: Flow) -> None:
     to_scanning(flow)
     flow.handle(Scanned("WIFI:S:Tamu;;"))
@@ -121,6 +155,11 @@ REACH = {
     State.HEADSET_CHECK: to_headset_check,
     State.WAITING: to_waiting,
     State.ASSIGNED: to_assigned,
+    State.IN_CALL: to_in_call,
+    State.ON_HOLD: to_on_hold,
+    State.CAPTURING_DOCUMENT: to_capturing_document,
+    State.RECONNECTING: to_reconnecting,
+    State.FINISHED: to_finished,
     State.REFUSED: to_refused,
     State.OUT_OF_SERVICE: to_out_of_service,
 }
@@ -171,10 +210,19 @@ def test_happy_path_from_attract_to_assigned_with_the_effects_of_each_step(flow)
     assert flow.handle(SessionChanged(session("assigned", agent={"id": "a1"}))) == []
     assert flow.state == State.ASSIGNED
 
-    assert flow.handle(SessionChanged(session("in_call"))) == []
-    assert flow.state == State.ASSIGNED
+    assert flow.handle(SessionChanged(session("connecting"))) == []
+    assert flow.state == State.ASSIGNED  # until media flows
 
-    assert flow.handle(SessionChanged(session("closed"))) == [Wipe()]
+    assert flow.handle(CallConnected()) == []
+    assert flow.state == State.IN_CALL
+
+    assert flow.handle(SessionChanged(session("closed", outcome="verified"))) == [EndCall()]
+    assert flow.state == State.FINISHED
+    assert flow.session["outcome"] == "verified"
+
+    assert flow.handle(Touch("rate_5")) == [SendRating("s1", 5)]
+    assert flow.handle(Touch("rate_4")) == []  # one rating per session
+    assert flow.handle(Touch("done")) == [Wipe()]  # the session is closed: nothing to cancel
     assert flow.state == State.ATTRACT
     assert flow.session is None and flow.ticket == {} and flow.query is None
 
@@ -483,7 +531,8 @@ def test_hub_down_from_any_state_goes_out_of_service_and_wipes(flow, state):
     reach(flow, state)
     effects = flow.handle(HubDown("timeout"))
     stop = [StopHeadsetCheck()] if state == State.HEADSET_CHECK else []
-    assert effects == stop + [Wipe()]  # never CancelSession: the hub keeps the session
+    hang_up = [EndCall()] if state in CALL_STATES else []
+    assert effects == hang_up + stop + [Wipe()]  # never CancelSession: the hub keeps it
     assert flow.state == State.OUT_OF_SERVICE
     assert flow.session is None and flow.ticket == {} and flow.query is None
     assert flow.down == {"hub": "timeout"}
@@ -573,13 +622,28 @@ def test_session_ending_while_out_of_service_keeps_the_booth_out_of_service(flow
 # --- the hub's view of the session ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [State.WAITING, State.ASSIGNED])
 @pytest.mark.parametrize("ended", ["closed", "cancelled"])
-def test_session_ended_by_the_hub_wipes_back_to_attract(flow, state, ended):
-    reach(flow, state)
+def test_session_ended_by_the_hub_while_waiting_wipes_back_to_attract(flow, ended):
+    to_waiting(flow)
     assert flow.handle(SessionChanged(session(ended))) == [Wipe()]  # no CancelSession back
     assert flow.state == State.ATTRACT
     assert flow.session is None
+
+
+@pytest.mark.parametrize("state", sorted(CALL_STATES))
+def test_session_closed_during_the_call_shows_the_outcome(flow, state):
+    reach(flow, state)
+    closed = session("closed", outcome="incomplete", outcome_missing=["npwp"])
+    assert flow.handle(SessionChanged(closed)) == [EndCall()]
+    assert flow.state == State.FINISHED
+    assert flow.session["outcome_missing"] == ["npwp"]
+
+
+@pytest.mark.parametrize("state", sorted(CALL_STATES))
+def test_session_cancelled_during_the_call_hangs_up_and_wipes(flow, state):
+    reach(flow, state)
+    assert flow.handle(SessionChanged(session("cancelled"))) == [EndCall(), Wipe()]
+    assert flow.state == State.ATTRACT
 
 
 def test_session_ended_by_the_hub_during_headset_check_stops_the_check(flow):
@@ -602,9 +666,10 @@ def test_session_changed_for_another_session_is_ignored(flow):
     assert flow.session["id"] == "s1"
 
 
-def test_session_handed_back_to_the_queue_returns_to_waiting(flow):
-    to_assigned(flow)
-    assert flow.handle(SessionChanged(session("waiting", position=1))) == []
+@pytest.mark.parametrize("state", [State.ASSIGNED, State.IN_CALL])
+def test_session_handed_back_to_the_queue_hangs_up_and_returns_to_waiting(flow, state):
+    reach(flow, state)
+    assert flow.handle(SessionChanged(session("waiting", position=1))) == [EndCall()]
     assert flow.state == State.WAITING
 
 
@@ -632,3 +697,75 @@ def test_hub_moving_the_session_on_during_the_headset_check_stops_the_check(flow
     to_headset_check(flow)
     assert flow.handle(SessionChanged(session(hub_state))) == [StopHeadsetCheck()]
     assert flow.state == to
+
+
+# --- the call -----------------------------------------------------------------------------------
+
+
+def test_focus_elsewhere_puts_the_booth_on_hold_and_back(flow):
+    to_in_call(flow)
+    assert flow.handle(SessionChanged(session("in_call", on_hold=True))) == []
+    assert flow.state == State.ON_HOLD
+    assert flow.handle(SessionChanged(session("in_call", on_hold=False))) == []
+    assert flow.state == State.IN_CALL
+
+
+def test_call_connecting_while_on_hold_shows_on_hold(flow):
+    to_assigned(flow)
+    flow.handle(SessionChanged(session("connecting", on_hold=True)))
+    assert flow.handle(CallConnected()) == []
+    assert flow.state == State.ON_HOLD
+
+
+def test_lost_media_reconnects_and_comes_back(flow):
+    to_in_call(flow)
+    assert flow.handle(CallLost("ice")) == []
+    assert flow.state == State.RECONNECTING
+    assert flow.handle(CallConnected()) == []
+    assert flow.state == State.IN_CALL
+
+
+def test_document_still_is_captured_after_the_countdown_then_back_to_the_call(flow, clock):
+    to_in_call(flow)
+    flow.handle(StillRequested("r7", "kk"))
+    assert flow.state == State.CAPTURING_DOCUMENT
+    assert flow.still_request == ("r7", "kk")
+    assert flow.capture_seconds_left(clock.now) == pytest.approx(3.0)
+    assert wait(flow, clock, 1.0) == []
+    assert wait(flow, clock, 2.1) == [CaptureStill("s1", "r7")]
+    assert wait(flow, clock, 0.5) == []  # one capture per request
+    assert flow.handle(StillDone(ok=True)) == []
+    assert flow.state == State.IN_CALL
+
+
+def test_failed_still_is_reported_and_the_call_goes_on(flow, clock):
+    to_on_hold(flow)
+    flow.handle(StillRequested("r8", "npwp"))
+    wait(flow, clock, 3.5)
+    assert flow.handle(StillDone(ok=False, detail="camera")) == []
+    assert flow.state == State.ON_HOLD
+    assert flow.still_problem == "camera"
+
+
+def test_still_request_outside_a_call_is_ignored(flow):
+    to_waiting(flow)
+    assert flow.handle(StillRequested("r1", "ektp")) == []
+    assert flow.state == State.WAITING
+
+
+def test_nothing_times_out_during_the_call(flow, clock):
+    to_in_call(flow)
+    assert wait(flow, clock, IDLE * 10) == []
+    assert flow.state == State.IN_CALL
+
+
+def test_outcome_screen_times_out_to_a_wipe_without_cancelling(flow, clock):
+    to_finished(flow)
+    assert wait(flow, clock, 31) == [Wipe()]
+    assert flow.state == State.ATTRACT
+
+
+def test_restarted_booth_with_a_call_in_progress_waits_for_the_cs_to_call_again(flow):
+    flow.start()
+    assert flow.handle(SessionChanged(session("in_call", agent={"id": "a1"}))) == []
+    assert flow.state == State.ASSIGNED
