@@ -19,20 +19,25 @@ from kiosk.hub_client import HubClient, HubRefusal, HubUnavailable
 log = logging.getLogger(__name__)
 
 SessionCallback = Callable[[dict[str, Any] | None], None]
+MessageCallback = Callable[[dict[str, Any]], None]
 
 
 class SessionEvents:
-    """Delivers `{"type": "session"}` updates for one booth until `stop()`."""
+    """Delivers `{"type": "session"}` updates for one booth until `stop()`; every other message
+    (call signaling, still requests: docs/call-api.md) goes to `on_message`. Those only travel
+    over the WebSocket: while polling, a CS's call waits until the WebSocket is back."""
 
     def __init__(
         self,
         client: HubClient,
         on_session: SessionCallback,
+        on_message: MessageCallback | None = None,
         poll_seconds: float = 2.0,
         ws_retry_seconds: float = 10.0,
     ) -> None:
         self._client = client
         self._on_session = on_session
+        self._on_message = on_message or (lambda message: None)
         self._poll_seconds = poll_seconds
         self._ws_retry_seconds = ws_retry_seconds
         self._stop = threading.Event()
@@ -69,6 +74,8 @@ class SessionEvents:
                 message = json.loads(raw)
                 if message.get("type") == "session":
                     self._on_session(message.get("session"))
+                elif message.get("type") != "ping":
+                    self._on_message(message)
         finally:
             self._ws.close()
             self._ws = None
