@@ -125,7 +125,7 @@ def main() -> None:
         threading.Thread(target=serve_commands, args=(app,), daemon=True).start()
 
     Clock.schedule_once(ready, 0)
-    app.run()
+    app.run_with_asyncio()
     emit({"event": "stopped"})
 
 
