@@ -1,0 +1,571 @@
+// The console's wiring: login, the CS's status, the event stream, and which booth is focused.
+// Modules do the rest: api.js talks to the hub, call.js runs the calls, tiles.js draws the
+// booths, stills.js the document stills, checklist.js and close-dialog.js the outcome.
+
+import { ApiError, EventStream, hub } from "./api.js";
+import { Call, LocalMedia } from "./call.js";
+import { ChecklistPanel } from "./checklist.js";
+import { CloseDialog } from "./close-dialog.js";
+import { shortcutFor } from "./keyboard.js";
+import { Stills, StillViewer, thumbnail } from "./stills.js";
+import { applyStrings, documentName, errorText, setLabel, t } from "./strings.js";
+import { assignSlots, TileGrid } from "./tiles.js";
+
+const OPEN_STATES = new Set(["assigned", "connecting", "in_call"]);
+const CALL_STATES = new Set(["connecting", "in_call"]);
+const STATS_EVERY_MS = 1000;
+const ANSWER_TIMEOUT_MS = 10000; // no answer to an offer by then: offer again
+const REOFFER_PAUSE_MS = 2000; // after a failed connection or a "bye" from the booth
+
+const $ = (selector) => document.querySelector(selector);
+
+class ConsoleApp {
+  constructor() {
+    this.agent = null;
+    this.sessions = new Map(); // id -> S (open sessions of this CS)
+    this.slots = new Map(); // id -> tile number 1..5
+    this.focusedId = null;
+    this.focusRequests = 0; // focus POSTs in flight: until they finish, the local choice stands
+    this.listening = new Set(); // on-hold booths the CS chose to hear
+    this.calls = new Map(); // id -> Call
+    this.stats = new Map(); // id -> last Call.sample()
+    this.media = new LocalMedia();
+    this.events = null;
+    this.timers = [];
+
+    this.grid = new TileGrid($("#tiles"), {
+      onFocus: (id) => this.focus(id),
+      onAccept: (id) => this.accept(id),
+      onListen: (id) => this.toggleListen(id),
+      onOpenStill: (id, item) => this.viewer.open(item, this.slots.get(id)),
+    });
+    this.stills = new Stills({ onChange: () => this.render() });
+    this.checklist = new ChecklistPanel($("#checklist"), {
+      save: (id, checklist) => hub.putChecklist(id, checklist.items, checklist.balance_over_50m),
+      onError: (err) => this.failed(err),
+    });
+    this.closeDialog = new CloseDialog($("#close-dialog"), {
+      submit: (id, outcome, missing, reason) => this.closeSession(id, outcome, missing, reason),
+    });
+    this.viewer = new StillViewer($("#viewer"));
+  }
+
+  // ---- start, login, logout -------------------------------------------------------------
+
+  async boot() {
+    applyStrings();
+    this.buildDocumentRequests();
+    $("#login-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.login();
+    });
+    for (const button of document.querySelectorAll("button.status")) {
+      button.addEventListener("click", () => this.setStatus(button.dataset.status));
+    }
+    $("#capacity").addEventListener("change", (event) =>
+      this.setStatus(this.agent?.status ?? "online", Number(event.target.value)),
+    );
+    $("#logout").addEventListener("click", () => this.logout());
+    $("#help-button").addEventListener("click", () => $("#help-dialog").showModal());
+    $("#close-session").addEventListener("click", () => this.openClose());
+    document.addEventListener("keydown", (event) => this.onKey(event));
+    try {
+      this.enter(await hub.me());
+    } catch (err) {
+      this.showLogin(err instanceof ApiError && err.status === 401 ? "" : errorText(err));
+    }
+  }
+
+  showLogin(message = "") {
+    $("#console-view").hidden = true;
+    $("#login-view").hidden = false;
+    const error = $("#login-error");
+    error.textContent = message;
+    error.hidden = !message;
+    document.body.dataset.view = "login";
+    $("#login-username").focus();
+  }
+
+  async login() {
+    const form = $("#login-form");
+    const submit = $("#login-submit");
+    const error = $("#login-error");
+    const data = new FormData(form);
+    submit.disabled = true;
+    setLabel(submit, "signing_in");
+    error.hidden = true;
+    try {
+      await hub.login(String(data.get("username")), String(data.get("password")));
+      const me = await hub.me();
+      form.reset();
+      this.enter(me);
+    } catch (err) {
+      error.textContent = err.status === 401 ? t("login_failed") : errorText(err);
+      error.hidden = false;
+      $("#login-password").select();
+    } finally {
+      submit.disabled = false;
+      setLabel(submit, "sign_in");
+    }
+  }
+
+  enter(me) {
+    this.agent = me.agent;
+    $("#login-view").hidden = true;
+    $("#console-view").hidden = false;
+    document.body.dataset.view = "console";
+    $("#agent-name").textContent = this.agent.name ?? "";
+    this.applySessions(me.sessions ?? []);
+    this.events?.stop();
+    this.events = new EventStream(this.agent.id, {
+      onMessage: (msg) => this.onMessage(msg),
+      onState: (up) => this.streamState(up),
+      onRefused: () => this.leave(t("err_unauthorized")),
+    });
+    this.events.start();
+    this.media.start().then((stream) => {
+      const self = $("#self-view");
+      self.srcObject = stream;
+      self.hidden = !stream;
+      if (!stream) this.toast(t("camera_off"), true);
+    });
+    this.timers.push(setInterval(() => this.sampleCalls(), STATS_EVERY_MS));
+    this.timers.push(setInterval(() => this.render(), 1000));
+    this.render();
+  }
+
+  /** Back to the login form; everything of the signed-out CS is dropped from the page. */
+  leave(message = "") {
+    this.events?.stop();
+    this.events = null;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    for (const id of [...this.sessions.keys()]) this.endSession(id);
+    this.sessions.clear();
+    this.slots.clear();
+    this.media.stop();
+    $("#self-view").srcObject = null;
+    for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+    this.agent = null;
+    this.render();
+    this.showLogin(message);
+  }
+
+  async logout() {
+    try {
+      await hub.logout();
+    } catch {
+      // signed out locally either way
+    }
+    this.leave();
+  }
+
+  /** A refused request: sign out on lost authentication, otherwise say what failed. */
+  failed(err) {
+    if (err instanceof ApiError && (err.status === 401 || err.code === "csrf")) {
+      this.leave(errorText(err));
+      return;
+    }
+    this.toast(errorText(err), true);
+  }
+
+  // ---- status --------------------------------------------------------------------------
+
+  async setStatus(status, capacity) {
+    if (!this.agent) return;
+    try {
+      const { agent } = await hub.setStatus(this.agent.id, status, capacity ?? this.agent.capacity);
+      this.agent = agent;
+      this.render();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  streamState(up) {
+    const node = $("#stream-state");
+    node.textContent = up ? t("stream_live") : t("stream_down");
+    node.dataset.up = String(up);
+  }
+
+  // ---- hub events ----------------------------------------------------------------------
+
+  onMessage(msg) {
+    if (msg.type === "sessions") this.applySessions(msg.sessions ?? []);
+    else if (msg.type === "signal") this.onSignal(msg.session_id, msg.data ?? {});
+    else if (msg.type === "still") this.onStill(msg.session_id, msg.still);
+    else if (msg.type === "agent" && msg.agent) {
+      this.agent = msg.agent;
+      this.render();
+    }
+  }
+
+  applySessions(list) {
+    const before = this.sessions;
+    const open = list.filter((s) => OPEN_STATES.has(s.state));
+    this.sessions = new Map(open.map((s) => [s.id, s]));
+    this.slots = assignSlots(this.slots, open.map((s) => s.id));
+    for (const id of before.keys()) if (!this.sessions.has(id)) this.endSession(id);
+    for (const session of open) {
+      const previous = before.get(session.id);
+      if (!previous && this.agent) {
+        this.announce(t("new_session", {
+          n: this.slots.get(session.id),
+          name: session.ticket?.name_masked ?? session.booking_code,
+        }));
+      }
+      if (session.checklist) this.checklist.fromHub(session.id, session.checklist);
+      this.ensureCall(session, previous);
+    }
+    this.adoptHubFocus();
+    this.render();
+  }
+
+  /** The hub is the truth about focus unless the CS just chose (a focus POST in flight). */
+  adoptHubFocus() {
+    if (this.focusRequests > 0) return;
+    if (this.focusedId !== null && !this.sessions.has(this.focusedId)) this.focusedId = null;
+    const live = [...this.sessions.values()].filter((s) => CALL_STATES.has(s.state));
+    const talking = live.filter((s) => !s.on_hold);
+    let pick = this.focusedId;
+    if (talking.length === 1 && live.length > 0) {
+      const local = this.sessions.get(this.focusedId);
+      if (!local || CALL_STATES.has(local.state)) pick = talking[0].id;
+    } else if (this.focusedId === null && this.sessions.size === 1) {
+      pick = [...this.sessions.keys()][0]; // a CS with one session focuses it implicitly
+    }
+    if (pick !== this.focusedId) this.setLocalFocus(pick, false);
+  }
+
+  onSignal(sessionId, data) {
+    const call = this.calls.get(sessionId);
+    if (!call) return;
+    if (data.kind === "answer" && typeof data.sdp === "string") {
+      call.answer(data.sdp).catch((err) => this.toast(`WebRTC: ${err.message}`, true));
+    } else if (data.kind === "bye") {
+      call.teardown();
+      this.grid.setStream(sessionId, null);
+      this.scheduleOffer(sessionId, REOFFER_PAUSE_MS);
+    }
+  }
+
+  async onStill(sessionId, still) {
+    if (!this.sessions.has(sessionId) || !still) return;
+    try {
+      const item = await this.stills.arrived(sessionId, still);
+      if (item) {
+        this.announce(t("still_arrived", {
+          doc: documentName(item.document),
+          n: this.slots.get(sessionId),
+        }));
+      }
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+
+  ensureCall(session, previous) {
+    if (!CALL_STATES.has(session.state)) return;
+    const boothOnline = session.booth_online !== false;
+    let call = this.calls.get(session.id);
+    if (!call) {
+      call = new Call(session.id, this.media, {
+        sendSignal: (data) => hub.signal(session.id, data),
+        onRemoteStream: (stream) => this.grid.setStream(session.id, stream),
+        onChange: () => this.callChanged(session.id),
+      });
+      call.setFocused(session.id === this.focusedId);
+      this.calls.set(session.id, call);
+      if (boothOnline) this.offer(session.id);
+      return;
+    }
+    if (previous?.booth_online === false && boothOnline) this.offer(session.id); // booth is back
+  }
+
+  offer(sessionId) {
+    const call = this.calls.get(sessionId);
+    if (!call) return;
+    call.offer().catch((err) => {
+      if (err instanceof ApiError) this.failed(err);
+      else this.toast(`WebRTC: ${err.message}`, true);
+    });
+  }
+
+  scheduleOffer(sessionId, delayMs) {
+    setTimeout(() => {
+      const session = this.sessions.get(sessionId);
+      if (session && CALL_STATES.has(session.state) && session.booth_online !== false) {
+        this.offer(sessionId);
+      }
+    }, delayMs);
+  }
+
+  callChanged(sessionId) {
+    const call = this.calls.get(sessionId);
+    if (call?.connectionState === "failed" && Date.now() - call.offeredAt > REOFFER_PAUSE_MS) {
+      call.offeredAt = Date.now();
+      this.scheduleOffer(sessionId, REOFFER_PAUSE_MS);
+    }
+    this.render();
+  }
+
+  async sampleCalls() {
+    for (const [id, call] of this.calls) {
+      try {
+        const sample = await call.sample();
+        if (sample) this.stats.set(id, sample);
+        else this.stats.delete(id);
+      } catch {
+        this.stats.delete(id);
+      }
+      const session = this.sessions.get(id);
+      const waiting = call.pc?.signalingState === "have-local-offer";
+      if (waiting && session?.booth_online !== false && Date.now() - call.offeredAt > ANSWER_TIMEOUT_MS) {
+        this.offer(id); // the booth missed the offer (or was restarting): offer again
+      }
+    }
+    this.render();
+  }
+
+  endSession(id) {
+    this.calls.get(id)?.close();
+    this.calls.delete(id);
+    this.stats.delete(id);
+    this.stills.forget(id);
+    this.checklist.forget(id);
+    this.listening.delete(id);
+    if (this.focusedId === id) this.focusedId = null;
+    if (this.closeDialog.sessionId === id && this.closeDialog.dialog.open) this.closeDialog.dialog.close();
+  }
+
+  // ---- what the CS does ----------------------------------------------------------------
+
+  setLocalFocus(id, moveKeyboardFocus) {
+    this.focusedId = id;
+    for (const [sid, call] of this.calls) call.setFocused(sid === id);
+    if (id !== null) this.listening.delete(id);
+    this.render();
+    if (moveKeyboardFocus && id !== null) this.grid.element(id)?.focus();
+  }
+
+  async focus(id) {
+    if (!this.sessions.has(id)) return;
+    const changed = id !== this.focusedId;
+    this.setLocalFocus(id, true);
+    if (!changed && !this.sessions.get(id).on_hold) return;
+    this.announce(t("focused", { n: this.slots.get(id) }));
+    this.focusRequests += 1;
+    try {
+      await hub.focus(this.agent.id, id);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === "invalid_state")) this.failed(err);
+    } finally {
+      this.focusRequests -= 1;
+    }
+  }
+
+  focusSlot(n) {
+    for (const [id, slot] of this.slots) if (slot === n) return this.focus(id);
+    return undefined;
+  }
+
+  toggleListen(id) {
+    if (!this.sessions.has(id) || id === this.focusedId) return;
+    if (this.listening.has(id)) this.listening.delete(id);
+    else this.listening.add(id);
+    this.render();
+  }
+
+  async accept(id) {
+    const session = this.sessions.get(id);
+    if (!session || session.state !== "assigned") return;
+    try {
+      const answer = await hub.accept(id);
+      if (answer?.session && this.sessions.has(id)) {
+        const merged = { ...this.sessions.get(id), ...answer.session };
+        this.applySessions([...this.sessions.values()].map((s) => (s.id === id ? merged : s)));
+      }
+      if (this.focusedId === null || this.focusedId === id) this.setLocalFocus(id, false);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  async requestStill(doc) {
+    const id = this.focusedId;
+    const session = this.sessions.get(id);
+    if (!session || !CALL_STATES.has(session.state)) return;
+    try {
+      await this.stills.request(id, doc);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  openClose() {
+    const id = this.focusedId;
+    if (id === null || !this.sessions.has(id)) return;
+    this.closeDialog.open(id, this.slots.get(id), this.checklist.get(id));
+  }
+
+  async closeSession(id, outcome, missing, reason) {
+    await this.checklist.flush(id).catch(() => {});
+    await hub.close(id, outcome, missing, reason);
+    this.toast(t("closed_ok", { n: this.slots.get(id), outcome: t(`outcome_${outcome}`) }));
+    this.sessions.delete(id);
+    this.endSession(id);
+    this.slots.delete(id);
+    this.render();
+  }
+
+  onKey(event) {
+    const shortcut = shortcutFor(event);
+    if (!shortcut || !this.agent) return;
+    event.preventDefault();
+    const focused = this.focusedId;
+    switch (shortcut.action) {
+      case "focus":
+        this.focusSlot(shortcut.n);
+        break;
+      case "listen":
+        for (const [id, slot] of this.slots) if (slot === shortcut.n) this.toggleListen(id);
+        break;
+      case "accept":
+        if (focused !== null) this.accept(focused);
+        break;
+      case "still":
+        this.requestStill(shortcut.document);
+        break;
+      case "view": {
+        const item = focused === null ? null : this.stills.latest(focused);
+        if (item) this.viewer.open(item, this.slots.get(focused));
+        break;
+      }
+      case "close":
+        this.openClose();
+        break;
+      case "help":
+        $("#help-dialog").showModal();
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- drawing -------------------------------------------------------------------------
+
+  buildDocumentRequests() {
+    const list = $("#doc-requests");
+    const keys = { ektp: "E", kk: "K", savings_book: "B", leaving_proof: "P", npwp: "N" };
+    this.docButtons = {};
+    for (const doc of Object.keys(keys)) {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "doc-name";
+      name.textContent = documentName(doc);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.document = doc;
+      setLabel(button, "request_still");
+      const kbd = document.createElement("kbd");
+      kbd.textContent = keys[doc];
+      button.append(" ", kbd);
+      button.addEventListener("click", () => this.requestStill(doc));
+      const status = document.createElement("span");
+      status.className = "doc-status";
+      item.append(name, button, status);
+      list.append(item);
+      this.docButtons[doc] = { button, status };
+    }
+  }
+
+  render() {
+    const now = Date.now();
+    const agent = this.agent;
+    for (const button of document.querySelectorAll("button.status")) {
+      button.setAttribute("aria-pressed", String(agent?.status === button.dataset.status));
+    }
+    if (agent) $("#capacity").value = String(agent.capacity ?? 1);
+
+    const entries = [];
+    for (const [id, session] of this.sessions) {
+      const n = this.slots.get(id);
+      if (!n) continue;
+      entries.push({
+        n,
+        session,
+        focused: id === this.focusedId,
+        listening: this.listening.has(id),
+        micOn: Boolean(this.calls.get(id)?.micEnabled),
+        stats: this.stats.get(id) ?? null,
+        stills: this.stills.items(id),
+      });
+    }
+    this.grid.render({
+      capacity: agent && agent.status !== "offline" ? agent.capacity ?? 1 : Math.max(1, entries.length),
+      online: agent?.status === "online",
+      now,
+      entries,
+    });
+    this.renderPanel();
+  }
+
+  renderPanel() {
+    const id = this.focusedId;
+    const session = id === null ? null : this.sessions.get(id);
+    $("#panel-empty").hidden = Boolean(session);
+    $("#panel-body").hidden = !session;
+    const title = $("#panel-title");
+    if (!session) {
+      title.textContent = "";
+      if (this.checklist.sessionId !== null) this.checklist.show(null);
+      return;
+    }
+    const text = `${t("booth")} ${this.slots.get(id)} \u00b7 ${session.ticket?.name_masked ?? ""}`;
+    if (title.textContent !== text) title.textContent = text;
+    if (this.checklist.sessionId !== id) this.checklist.show(id);
+    const inCall = CALL_STATES.has(session.state);
+    for (const [doc, { button, status }] of Object.entries(this.docButtons)) {
+      button.disabled = !inCall;
+      const pending = this.stills.isPending(id, doc);
+      const got = this.stills.items(id).some((item) => item.document === doc);
+      const statusText = pending ? t("still_pending") : got ? "\u2713" : "";
+      if (status.textContent !== statusText) status.textContent = statusText;
+    }
+    const items = this.stills.items(id);
+    const gallery = $("#panel-stills");
+    const ids = items.map((item) => item.id).join(",");
+    if (gallery.dataset.ids !== ids || gallery.dataset.session !== String(id)) {
+      gallery.dataset.ids = ids;
+      gallery.dataset.session = String(id);
+      gallery.replaceChildren(...items.map((item) => thumbnail(item, (it) => this.viewer.open(it, this.slots.get(id)))));
+    }
+    $("#panel-no-stills").hidden = items.length > 0;
+  }
+
+  // ---- messages to the CS --------------------------------------------------------------
+
+  announce(text) {
+    const node = $("#announcer");
+    node.textContent = "";
+    requestAnimationFrame(() => {
+      node.textContent = text;
+    });
+    this.toast(text);
+  }
+
+  toast(text, isError = false) {
+    const node = document.createElement("div");
+    node.className = isError ? "toast error" : "toast";
+    if (isError) node.setAttribute("role", "alert");
+    node.textContent = text;
+    $("#toasts").append(node);
+    setTimeout(() => node.remove(), isError ? 8000 : 4000);
+  }
+}
+
+const app = new ConsoleApp();
+window.bilikConsole = app; // for diagnostics and tests: state is inspectable, not a public API
+app.boot();

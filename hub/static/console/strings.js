@@ -1,0 +1,188 @@
+// Every text the console shows, in one place so that a translation is a new catalog, not a hunt.
+// Each entry is [Bahasa Indonesia, English]: CS staff read Indonesian first; the English label is
+// shown small and secondary where it helps (buttons, headings), and is the fallback otherwise.
+// Placeholders: {name} is replaced by params.name.
+
+const CATALOG = {
+  app_title: ["Konsol CS", "CS console"],
+  login_title: ["Masuk ke konsol CS", "Sign in to the CS console"],
+  username: ["Nama pengguna", "Username"],
+  password: ["Kata sandi", "Password"],
+  sign_in: ["Masuk", "Sign in"],
+  signing_in: ["Memproses…", "Signing in…"],
+  login_failed: ["Nama pengguna atau kata sandi salah.", "Wrong username or password."],
+  logout: ["Keluar", "Sign out"],
+  status: ["Status", "Status"],
+  status_online: ["Siap", "Online"],
+  status_paused: ["Jeda", "Paused"],
+  status_offline: ["Tidak aktif", "Offline"],
+  capacity: ["Kapasitas", "Capacity"],
+  stream_live: ["Terhubung ke hub", "Connected to hub"],
+  stream_down: ["Koneksi ke hub terputus, mencoba lagi…", "Hub connection lost, retrying…"],
+  camera_off: ["Kamera/mikrofon tidak tersedia", "Camera/microphone unavailable"],
+  self_view: ["Kamera Anda", "Your camera"],
+  help: ["Pintasan", "Shortcuts"],
+  close: ["Tutup", "Close"],
+
+  booths: ["Bilik", "Booths"],
+  empty_slot: ["Slot {n} kosong", "Slot {n} empty"],
+  empty_hint_online: ["Menunggu peserta berikutnya", "Waiting for the next participant"],
+  empty_hint_offline: ["Pilih \u201cSiap\u201d untuk menerima peserta", "Choose \u201cOnline\u201d to take participants"],
+  tile_label: ["Bilik {n}: {name}", "Booth {n}: {name}"],
+  slot_time: ["Jadwal {start}\u2013{end}", "Slot {start}\u2013{end}"],
+  duration: ["Durasi", "Time in session"],
+  booth: ["Bilik", "Booth"],
+  priority: ["Prioritas", "Priority"],
+  state_assigned: ["Menunggu diterima", "Waiting to be accepted"],
+  state_connecting: ["Menyambungkan…", "Connecting…"],
+  state_in_call: ["Dalam panggilan", "In call"],
+  state_closed: ["Selesai", "Closed"],
+  badge_on_hold: ["DITAHAN", "ON HOLD"],
+  badge_talking: ["BERBICARA", "TALKING"],
+  badge_offline: ["BILIK OFFLINE", "BOOTH OFFLINE"],
+  on_hold_hint: [
+    "Peserta melihat \u201cCS sedang melayani peserta lain\u201d",
+    "Participant sees \u201cCS is serving another participant\u201d",
+  ],
+  accept: ["Terima", "Accept"],
+  listen: ["Dengarkan", "Listen"],
+  listening: ["Mendengarkan", "Listening"],
+  focus: ["Fokus", "Focus"],
+  quality: ["Kualitas", "Quality"],
+  quality_good: ["Baik", "Good"],
+  quality_fair: ["Cukup", "Fair"],
+  quality_poor: ["Buruk", "Poor"],
+  quality_none: ["\u2014", "\u2014"],
+  no_video: ["Belum ada video", "No video yet"],
+
+  panel_empty: ["Pilih bilik (tombol 1\u20135) untuk melihat dokumen dan checklist.",
+    "Select a booth (keys 1\u20135) for documents and checklist."],
+  documents: ["Dokumen", "Documents"],
+  request_still: ["Minta foto", "Request still"],
+  still_pending: ["Menunggu foto…", "Waiting for still…"],
+  still_arrived: ["Foto {doc} diterima dari bilik {n}", "Still of {doc} arrived from booth {n}"],
+  no_stills: ["Belum ada foto dokumen.", "No document stills yet."],
+  open_still: ["Buka foto {doc}", "Open still {doc}"],
+  zoom_in: ["Perbesar", "Zoom in"],
+  zoom_out: ["Perkecil", "Zoom out"],
+  zoom_reset: ["Ukuran awal", "Reset"],
+  rotate: ["Putar", "Rotate"],
+
+  checklist: ["Checklist JHT", "JHT checklist"],
+  balance_over_50m: ["Saldo di atas Rp50 juta", "Balance over Rp50 million"],
+  checklist_saved: ["Tersimpan", "Saved"],
+  checklist_saving: ["Menyimpan…", "Saving…"],
+  checklist_failed: ["Gagal menyimpan checklist", "Checklist not saved"],
+
+  doc_ektp: ["e-KTP", "e-KTP (ID card)"],
+  doc_kk: ["Kartu Keluarga", "Family card"],
+  doc_savings_book: ["Buku tabungan", "Savings book"],
+  doc_leaving_proof: ["Bukti berhenti bekerja (paklaring)", "Proof of leaving work"],
+  doc_npwp: ["NPWP", "Tax ID (NPWP)"],
+
+  close_session: ["Selesaikan sesi", "Close session"],
+  close_title: ["Selesaikan sesi bilik {n}", "Close session of booth {n}"],
+  outcome: ["Hasil", "Outcome"],
+  outcome_verified: ["Terverifikasi", "Verified"],
+  outcome_incomplete: ["Belum lengkap", "Incomplete"],
+  outcome_rejected: ["Ditolak", "Rejected"],
+  missing_docs: ["Dokumen yang kurang", "Missing documents"],
+  reason: ["Alasan penolakan", "Reason for rejection"],
+  cancel: ["Batal", "Cancel"],
+  confirm_close: ["Selesaikan", "Close session"],
+  err_outcome_required: ["Pilih hasil.", "Choose an outcome."],
+  err_missing_required: ["Pilih minimal satu dokumen yang kurang.", "Tick at least one missing document."],
+  err_reason_required: ["Tulis alasan penolakan.", "Write the reason for rejection."],
+  err_verified_incomplete: [
+    "Semua dokumen wajib harus dicentang untuk \u201cTerverifikasi\u201d: {docs}.",
+    "Every required document must be ticked for \u201cVerified\u201d: {docs}.",
+  ],
+  closed_ok: ["Sesi bilik {n} selesai: {outcome}", "Session of booth {n} closed: {outcome}"],
+  new_session: ["Peserta baru di bilik {n}: {name}", "New participant at booth {n}: {name}"],
+  focused: ["Fokus ke bilik {n}", "Focused booth {n}"],
+
+  err_generic: ["Gagal: {code}", "Failed: {code}"],
+  err_forbidden: ["Tidak diizinkan.", "Not allowed."],
+  err_csrf: ["Sesi keamanan habis, silakan masuk lagi.", "Security token expired, please sign in again."],
+  err_unauthorized: ["Sesi login habis, silakan masuk lagi.", "Signed out, please sign in again."],
+  err_invalid_state: ["Sesi sudah berubah ({state}).", "The session changed ({state})."],
+  err_network: ["Hub tidak dapat dihubungi.", "Hub unreachable."],
+
+  shortcuts_title: ["Pintasan keyboard", "Keyboard shortcuts"],
+  key_focus: ["Fokus ke bilik 1\u20135 (mikrofon Anda hanya ke bilik ini)",
+    "Focus booth 1\u20135 (your microphone reaches only this booth)"],
+  key_listen: ["Dengarkan/bisukan bilik 1\u20135 yang ditahan", "Listen to / mute on-hold booth 1\u20135"],
+  key_accept: ["Terima sesi terfokus", "Accept the focused session"],
+  key_still: ["Minta foto e-KTP, KK, buku tabungan, paklaring, NPWP",
+    "Request still of e-KTP, KK, savings book, leaving proof, NPWP"],
+  key_view: ["Buka foto terakhir", "Open the latest still"],
+  key_close: ["Selesaikan sesi terfokus", "Close the focused session"],
+  key_help: ["Tampilkan pintasan", "Show shortcuts"],
+  key_zoom: ["Di penampil foto: perbesar/perkecil, geser, ukuran awal",
+    "In the still viewer: zoom in/out, pan, reset"],
+};
+
+const LANGUAGE = 0; // index into each entry: 0 = Bahasa Indonesia
+const SECONDARY = 1; // English
+
+function fill(text, params) {
+  return text.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole));
+}
+
+/** The text for `key` in the console's language. */
+export function t(key, params = {}) {
+  const entry = CATALOG[key];
+  if (!entry) return key;
+  return fill(entry[LANGUAGE] ?? entry[SECONDARY], params);
+}
+
+/** The secondary (English) label for `key`, or "" when it would repeat the primary text. */
+export function tSecondary(key, params = {}) {
+  const entry = CATALOG[key];
+  if (!entry || entry[SECONDARY] === entry[LANGUAGE]) return "";
+  return fill(entry[SECONDARY], params);
+}
+
+/** Fill `el` with the primary text and, small and secondary, the English label. */
+export function setLabel(el, key, params = {}) {
+  el.textContent = t(key, params);
+  const secondary = tSecondary(key, params);
+  if (secondary) {
+    const small = document.createElement("small");
+    small.lang = "en";
+    small.className = "en";
+    small.textContent = secondary;
+    el.append(" ", small);
+  }
+}
+
+/** Apply `data-i18n` (text + English label), `data-i18n-text` (text only),
+ * `data-i18n-title` and `data-i18n-aria` attributes under `root`. */
+export function applyStrings(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) setLabel(el, el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-text]")) el.textContent = t(el.dataset.i18nText);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll("[data-i18n-aria]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  }
+}
+
+/** Human text for an API refusal (api.js ApiError). */
+export function errorText(err) {
+  const code = err?.code ?? "network";
+  const key = `err_${code}`;
+  if (key in CATALOG) return t(key, err?.params ?? {});
+  return t("err_generic", { code });
+}
+
+export const DOCUMENT_LABEL_KEYS = {
+  ektp: "doc_ektp",
+  kk: "doc_kk",
+  savings_book: "doc_savings_book",
+  leaving_proof: "doc_leaving_proof",
+  npwp: "doc_npwp",
+};
+
+export function documentName(doc) {
+  return t(DOCUMENT_LABEL_KEYS[doc] ?? doc);
+}
