@@ -1,0 +1,51 @@
+"""Fixtures for the call tests: the booth camera on a real video file, the headset on the
+private PulseAudio null sink (tests/conftest.py), and a bounded way to run a coroutine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from kiosk.devices.camera import SharedCamera, make_source
+from kiosk.devices.headset import Headset
+from tests.videos import write_ticket_video
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+    """Run ``coro`` on a fresh loop, failing (not hanging) after ``timeout`` seconds."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def start_camera(video: Path, size: tuple[int, int], fps: float = 30.0) -> SharedCamera:
+    camera = SharedCamera(make_source(str(video), width=size[0], height=size[1], fps=fps))
+    camera.start()
+    assert camera.wait_frame(0, 5.0) is not None, camera.detail
+    return camera
+
+
+@pytest.fixture
+def camera(tmp_path: Path) -> Iterator[SharedCamera]:
+    """The booth camera: a 1280x720, 30 fps ticket video read through OpenCV, like a webcam."""
+    video = write_ticket_video(tmp_path / "camera.avi", size=(1280, 720), fps=30, frames=60)
+    camera = start_camera(video, (1280, 720))
+    yield camera
+    camera.stop()
+
+
+@pytest.fixture
+def headset(pulse_null_sink: str) -> Headset:
+    """The booth headset: PortAudio's "pulse" device on the null sink; the microphone hears
+    the sink's monitor, so the booth's microphone hears whatever its earphones play."""
+    return Headset(input_name="pulse", output_name="pulse")
+
+
+@pytest.fixture
+def cs_video(tmp_path: Path) -> Path:
+    """The CS camera for aiortc's MediaPlayer: a real 640x480 video file."""
+    return write_ticket_video(tmp_path / "cs.avi", None, size=(640, 480), fps=30, frames=45)
