@@ -49,11 +49,7 @@ router = APIRouter(tags=["console"], include_in_schema=False)
 def _static_file(name: str) -> Path:
     """The file `name` inside STATIC_DIR, refusing anything outside it or of an unknown type."""
     path = (STATIC_DIR / name).resolve()
-    if (
-        not path.is_relative_to(STATIC_DIR)
-        or path.suffix not in MEDIA_TYPES
-        or not path.is_file()
-    ):
+    if not path.is_relative_to(STATIC_DIR) or path.suffix not in MEDIA_TYPES or not path.is_file():
         raise ApiError("not_found")
     return path
 

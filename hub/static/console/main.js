@@ -16,6 +16,7 @@ const CALL_STATES = new Set(["connecting", "in_call"]);
 const STATS_EVERY_MS = 1000;
 const ANSWER_TIMEOUT_MS = 10000; // no answer to an offer by then: offer again
 const REOFFER_PAUSE_MS = 2000; // after a failed connection or a "bye" from the booth
+const FOCUS_QUIET_MS = 1000; // after a focus change, hub pushes older than it are ignored
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -26,6 +27,7 @@ class ConsoleApp {
     this.slots = new Map(); // id -> tile number 1..5
     this.focusedId = null;
     this.focusRequests = 0; // focus POSTs in flight: until they finish, the local choice stands
+    this.focusQuietUntil = 0; // ... and until then (pushes sent before the POST may still come)
     this.listening = new Set(); // on-hold booths the CS chose to hear
     this.calls = new Map(); // id -> Call
     this.stats = new Map(); // id -> last Call.sample()
@@ -221,9 +223,10 @@ class ConsoleApp {
     this.render();
   }
 
-  /** The hub is the truth about focus unless the CS just chose (a focus POST in flight). */
+  /** The hub is the truth about focus, except while the CS's own choice is on its way (a
+   * focus POST in flight, and a moment after, for pushes sent before it landed). */
   adoptHubFocus() {
-    if (this.focusRequests > 0) return;
+    if (this.focusRequests > 0 || Date.now() < this.focusQuietUntil) return;
     if (this.focusedId !== null && !this.sessions.has(this.focusedId)) this.focusedId = null;
     const live = [...this.sessions.values()].filter((s) => CALL_STATES.has(s.state));
     const talking = live.filter((s) => !s.on_hold);
@@ -281,7 +284,10 @@ class ConsoleApp {
       if (boothOnline) this.offer(session.id);
       return;
     }
-    if (previous?.booth_online === false && boothOnline) this.offer(session.id); // booth is back
+    const boothBack = previous?.booth_online === false && boothOnline;
+    // The booth reported its media failed (in_call -> connecting): the console offers again.
+    const callFailed = previous?.state === "in_call" && session.state === "connecting";
+    if (boothOnline && (boothBack || callFailed)) this.offer(session.id);
   }
 
   offer(sessionId) {
@@ -326,6 +332,7 @@ class ConsoleApp {
         this.offer(id); // the booth missed the offer (or was restarting): offer again
       }
     }
+    this.adoptHubFocus(); // pushes ignored during a focus change are reconciled here
     this.render();
   }
 
@@ -356,6 +363,12 @@ class ConsoleApp {
     this.setLocalFocus(id, true);
     if (!changed && !this.sessions.get(id).on_hold) return;
     this.announce(t("focused", { n: this.slots.get(id) }));
+    await this.postFocus(id);
+  }
+
+  /** Tell the hub (booths then show on hold / in call). A session not yet accepted cannot be
+   * focused on the hub (409): locally it is selected, and accepting it focuses it. */
+  async postFocus(id) {
     this.focusRequests += 1;
     try {
       await hub.focus(this.agent.id, id);
@@ -363,6 +376,7 @@ class ConsoleApp {
       if (!(err instanceof ApiError && err.code === "invalid_state")) this.failed(err);
     } finally {
       this.focusRequests -= 1;
+      this.focusQuietUntil = Date.now() + FOCUS_QUIET_MS;
     }
   }
 
@@ -378,18 +392,28 @@ class ConsoleApp {
     this.render();
   }
 
+  /** Accept a session. If the CS has it selected (or nothing), they want to talk to it now:
+   * it is focused too, even when another booth was focused before. */
   async accept(id) {
     const session = this.sessions.get(id);
     if (!session || session.state !== "assigned") return;
+    const talkNow = this.focusedId === null || this.focusedId === id;
+    this.focusRequests += 1; // hold hub pushes until the focus below is settled
     try {
       const answer = await hub.accept(id);
       if (answer?.session && this.sessions.has(id)) {
         const merged = { ...this.sessions.get(id), ...answer.session };
         this.applySessions([...this.sessions.values()].map((s) => (s.id === id ? merged : s)));
       }
-      if (this.focusedId === null || this.focusedId === id) this.setLocalFocus(id, false);
+      if (talkNow && this.sessions.has(id)) {
+        this.setLocalFocus(id, false);
+        await this.postFocus(id);
+      }
     } catch (err) {
       this.failed(err);
+    } finally {
+      this.focusRequests -= 1;
+      this.focusQuietUntil = Date.now() + FOCUS_QUIET_MS;
     }
   }
 
