@@ -1,0 +1,104 @@
+"""Fixtures for the CS console tests: one real `bilik-hub serve` on loopback, Debian chromium
+driven by Playwright (never a downloaded browser), a fresh browser context per test with camera
+and microphone allowed (Chromium's fake devices), and a fresh branch per test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.console.helpers import Console
+from tests.hub.harness import Api, BranchInfo, HubProcess, Seeder, free_port, write_config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def console_hub_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('console-hub') / 'hub.db'}"
+
+
+@pytest.fixture(scope="session")
+def console_hub(
+    tmp_path_factory: pytest.TempPathFactory, console_hub_db: str
+) -> Iterator[HubProcess]:
+    directory: Path = tmp_path_factory.mktemp("console-hub-server")
+    port = free_port()
+    config = write_config(directory / "hub.toml", console_hub_db, port)
+    server = HubProcess(config, port, directory / "hub.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def console_seeder(console_hub_db: str, console_hub: HubProcess) -> Seeder:
+    return Seeder(console_hub_db)
+
+
+@pytest.fixture
+def api(console_hub: HubProcess) -> Api:
+    return Api(console_hub.base_url)
+
+
+@pytest.fixture
+def branch(console_seeder: Seeder) -> BranchInfo:
+    """A fresh branch with five booths and one CS: tests never share a queue."""
+    return console_seeder.branch(booths=5, agents=1)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (never download a browser)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, console_hub: HubProcess) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        base_url=console_hub.base_url,
+        permissions=["camera", "microphone"],
+        viewport={"width": 1440, "height": 900},
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    yield page
+    assert not errors, f"uncaught errors in the console page: {errors}"
+
+
+@pytest.fixture
+def console(
+    page: Page, api: Api, branch: BranchInfo, console_seeder: Seeder, console_hub: HubProcess
+) -> Console:
+    """The console page of the branch's CS (not yet logged in) plus ways to make participants."""
+    return Console(page, api, branch, console_seeder, console_hub)

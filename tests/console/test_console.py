@@ -1,0 +1,251 @@
+"""The CS console page in Debian chromium against a real hub: login, tiles, focus keys, CSRF,
+checklist and close dialog. The booths here are API calls only (no media); media is in
+test_console_call.py."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.console.helpers import Console
+
+pytestmark = pytest.mark.browser
+
+
+def test_wrong_password_shows_error_and_keeps_login_form(console: Console) -> None:
+    console.login(password="not-the-password")
+    error = console.page.locator("#login-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("salah")  # "Nama pengguna atau kata sandi salah."
+    expect(console.page.locator("#console-view")).to_be_hidden()
+    assert "bilik_csrf" not in console.page.evaluate("document.cookie")
+
+
+def test_session_cookie_is_hidden_from_the_page_and_reload_keeps_login(console: Console) -> None:
+    console.login()
+    cookies = console.page.evaluate("document.cookie")
+    assert "bilik_csrf=" in cookies
+    assert "bilik_session" not in cookies  # HttpOnly
+    console.page.reload()
+    expect(console.page.locator("#console-view")).to_be_visible()
+    console.page.click("#logout")
+    expect(console.page.locator("#login-form")).to_be_visible()
+    console.page.reload()
+    expect(console.page.locator("#login-form")).to_be_visible()
+
+
+def test_online_cs_sees_booth_session_as_tile_with_masked_name(console: Console) -> None:
+    console.login()
+    console.go_online(capacity=3)
+    expect(console.page.locator(".tile.empty")).to_have_count(3)
+    session_id = console.participant(0, name="Budi Santoso")
+    tile = console.tile(1)
+    expect(tile).to_have_attribute("data-session-id", str(session_id))
+    expect(tile.locator(".name")).to_have_text("Bu** Sa*****")
+    expect(tile.locator(".nik")).to_have_text(re.compile(r"^\d{4}\*{8}\d{4}$"))
+    expect(tile).to_have_attribute("data-state", "assigned")
+    expect(tile.locator(".slot")).to_contain_text(re.compile(r"\d\d:\d\d\u2013\d\d:\d\d"))
+    assert "Budi Santoso" not in console.page.content()
+    assert "Santoso" not in console.page.content()
+
+    tile.locator("button.accept").click()
+    expect(tile).to_have_attribute("data-state", "connecting")
+    assert console.session(session_id, 0)["state"] == "connecting"
+    # without a booth event stream the console says so instead of waiting silently
+    expect(tile.locator(".badge.offline")).to_be_visible()
+
+
+def test_keys_1_to_5_focus_tiles_and_put_the_others_on_hold(console: Console) -> None:
+    console.login()
+    console.go_online(capacity=5)
+    names = ["Ani Lestari", "Bayu Pratama", "Citra Dewi"]
+    sessions = [console.participant(i, name=name) for i, name in enumerate(names)]
+    for n, session_id in enumerate(sessions, start=1):
+        expect(console.tile(n)).to_have_attribute("data-session-id", str(session_id))
+    for n in (1, 2, 3):
+        console.press(str(n))
+        console.press("a")  # accept the focused session
+        expect(console.tile(n)).to_have_attribute("data-state", "connecting")
+
+    for n in (2, 3, 1, 3):
+        console.press(str(n))
+        focused = console.tile(n)
+        expect(focused).to_have_attribute("data-focused", "true")
+        expect(focused).to_be_focused()  # keyboard focus follows: the focus ring is on it
+        expect(focused.locator(".badge.talking")).to_be_visible()
+        for other in {1, 2, 3} - {n}:
+            expect(console.tile(other)).to_have_attribute("data-focused", "false")
+            expect(console.tile(other)).to_have_attribute("data-on-hold", "true")
+            expect(console.tile(other).locator(".hold-overlay")).to_be_visible()
+        expect(focused).to_have_attribute("data-on-hold", "false")
+        for i, session_id in enumerate(sessions):
+            on_hold = console.session(session_id, i)["on_hold"]
+            assert on_hold is (i + 1 != n), (n, i, on_hold)
+
+    expect(console.page.locator("#panel-title")).to_contain_text("Ci*** De**")
+    console.press("5")  # an empty tile: nothing changes
+    expect(console.tile(3)).to_have_attribute("data-focused", "true")
+
+
+def test_state_changing_request_without_csrf_header_is_refused(console: Console) -> None:
+    console.login()
+    fetch = """async ([path, header]) => {
+        const headers = {"Content-Type": "application/json"};
+        if (header !== null) headers["X-CSRF-Token"] = header;
+        const r = await fetch(path, {method: "POST", credentials: "same-origin", headers,
+                                     body: JSON.stringify({status: "paused"})});
+        return {status: r.status, body: await r.json()};
+    }"""
+    path = f"/api/v1/agents/{console.agent.id}/status"
+    refused = console.page.evaluate(fetch, [path, None])
+    assert refused["status"] == 403
+    assert refused["body"]["error"]["code"] == "csrf"
+    forged = console.page.evaluate(fetch, [path, "0" * 64])
+    assert forged["status"] == 403
+    assert forged["body"]["error"]["code"] == "csrf"
+    csrf = console.page.evaluate(
+        "document.cookie.split('; ').find(c => c.startsWith('bilik_csrf=')).split('=')[1]"
+    )
+    allowed = console.page.evaluate(fetch, [path, csrf])
+    assert allowed["status"] == 200, allowed
+    assert allowed["body"]["agent"]["status"] == "paused"
+    # reading needs no token
+    me = console.page.evaluate("fetch('/api/v1/agents/me').then(r => r.status)")
+    assert me == 200
+
+
+def test_checklist_shows_npwp_only_when_balance_over_50_million(console: Console) -> None:
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    console.press("1")
+    console.press("a")
+    panel = console.page.locator("#checklist")
+    expect(panel).to_be_enabled()
+    npwp = panel.locator("input[name=npwp]")
+    expect(npwp).to_be_hidden()
+    for doc in ("ektp", "kk", "savings_book", "leaving_proof"):
+        expect(panel.locator(f"input[name={doc}]")).to_be_visible()
+
+    panel.locator("input[name=ektp]").check()
+    panel.locator("input[name=balance_over_50m]").check()
+    expect(npwp).to_be_visible()
+    npwp.check()
+    expect(panel.locator(".save-status")).to_have_text(re.compile("Tersimpan"))
+    checklist = console.session(session_id, 0)["checklist"]
+    assert checklist["balance_over_50m"] is True
+    assert checklist["items"]["ektp"] is True
+    assert checklist["items"]["npwp"] is True
+    assert checklist["items"]["kk"] is False
+
+    panel.locator("input[name=balance_over_50m]").uncheck()
+    expect(npwp).to_be_hidden()
+    expect(panel.locator(".save-status")).to_have_text(re.compile("Tersimpan"))
+    checklist = console.session(session_id, 0)["checklist"]
+    assert checklist["balance_over_50m"] is False
+    assert not checklist["items"].get("npwp")
+
+    console.page.reload()  # the checklist comes back from the hub
+    expect(console.page.locator("#console-view")).to_be_visible()
+    expect(panel.locator("input[name=ektp]")).to_be_checked()
+    expect(npwp).to_be_hidden()
+
+
+def test_close_dialog_needs_missing_documents_or_a_reason(console: Console) -> None:
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    page = console.page
+    console.press("1")
+    console.press("a")
+    page.locator("#checklist input[name=ektp]").check()
+    page.locator("#checklist input[name=kk]").check()
+    expect(page.locator("#checklist .save-status")).to_have_text(re.compile("Tersimpan"))
+
+    console.press("c")
+    dialog = page.locator("#close-dialog")
+    expect(dialog).to_be_visible()
+    error = dialog.locator("[data-role=error]")
+    send = dialog.locator("[data-role=send]")
+
+    send.click()  # no outcome chosen
+    expect(error).to_be_visible()
+
+    dialog.locator("input[value=verified]").check()
+    send.click()  # savings book and proof of leaving work are not ticked
+    expect(error).to_contain_text("Buku tabungan")
+
+    dialog.locator("input[value=incomplete]").check()
+    missing = dialog.locator("input[name=missing]")
+    expect(missing).to_have_count(4)  # no NPWP: balance not over 50 million
+    expect(dialog.locator("input[name=missing][value=savings_book]")).to_be_checked()
+    expect(dialog.locator("input[name=missing][value=leaving_proof]")).to_be_checked()
+    expect(dialog.locator("input[name=missing][value=ektp]")).not_to_be_checked()
+    dialog.locator("input[name=missing][value=savings_book]").uncheck()
+    dialog.locator("input[name=missing][value=leaving_proof]").uncheck()
+    send.click()
+    expect(error).to_contain_text("minimal satu dokumen")
+    expect(dialog).to_be_visible()
+
+    dialog.locator("input[value=rejected]").check()
+    expect(dialog.locator("textarea[name=reason]")).to_be_visible()
+    dialog.locator("textarea[name=reason]").fill("   ")
+    send.click()
+    expect(error).to_contain_text("alasan")
+    assert console.session(session_id, 0)["state"] == "connecting"  # nothing sent yet
+
+    dialog.locator("input[value=incomplete]").check()
+    dialog.locator("input[name=missing][value=leaving_proof]").check()
+    send.click()
+    expect(dialog).to_be_hidden()
+    expect(console.tile_of(session_id)).to_have_count(0)
+    closed = console.session(session_id, 0)
+    assert closed["state"] == "closed"
+    assert closed["outcome"] == "incomplete"
+    assert closed["outcome_missing"] == ["leaving_proof"]
+
+
+def test_reject_sends_reason_and_tile_numbers_stay_with_their_session(console: Console) -> None:
+    console.login()
+    console.go_online()
+    first, second, third = (console.participant(i, name=f"Peserta Nomor {i}") for i in range(3))
+    expect(console.tile(3)).to_have_attribute("data-session-id", str(third))
+    console.press("2")
+    console.press("a")
+    console.press("c")
+    dialog = console.page.locator("#close-dialog")
+    dialog.locator("input[value=rejected]").check()
+    dialog.locator("textarea[name=reason]").fill("Dokumen bukan milik peserta")
+    dialog.locator("[data-role=send]").click()
+    expect(dialog).to_be_hidden()
+    closed = console.session(second, 1)
+    assert (closed["outcome"], closed["outcome_reason"]) == (
+        "rejected",
+        "Dokumen bukan milik peserta",
+    )
+    expect(console.tile(3)).to_have_attribute("data-session-id", str(third))
+    expect(console.tile(1)).to_have_attribute("data-session-id", str(first))
+    fourth = console.participant(3)
+    expect(console.tile(2)).to_have_attribute("data-session-id", str(fourth))
+
+
+def test_static_files_stay_inside_the_console_directory(console: Console) -> None:
+    base = console.hub.base_url
+    page = requests.get(f"{base}/console", timeout=5)
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    script = requests.get(f"{base}/console/main.js", timeout=5)
+    assert script.headers["content-type"].startswith("text/javascript")
+    for path in (
+        "/console/../app.py",
+        "/console/%2e%2e/app.py",
+        "/console/..%2fconsole.py",
+        "/console/nothing.js",
+        "/console/index.py",
+    ):
+        response = requests.get(base + path, timeout=5)
+        assert response.status_code == 404, path
+        assert "import" not in response.text

@@ -1,0 +1,206 @@
+"""Media between the console (Debian chromium, fake camera and microphone) and booths played by
+aiortc peers in the test process (tests/console/booth_peer.py), through the real hub.
+
+Set BILIK_CONSOLE_SCREENSHOT=docs/screenshots/console.png to also save the README screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, expect
+
+from tests.console.booth_peer import BoothPeer
+from tests.console.helpers import Console
+
+pytestmark = pytest.mark.browser
+
+#: Peak sample value (int16) above which a booth "hears" the CS. Chromium's fake microphone
+#: beeps loudly; a disabled track arrives as digital silence.
+HEARD = 1000
+SILENT = 50
+
+
+@pytest.fixture
+def booth_peers(console: Console) -> Iterator[Callable[[int], BoothPeer]]:
+    peers: list[BoothPeer] = []
+
+    def start(index: int) -> BoothPeer:
+        peer = BoothPeer(console.hub.base_url, console.booth(index), label=f"Bilik {index + 1}")
+        peers.append(peer.start())
+        assert not peer.errors, peer.errors
+        return peer
+
+    yield start
+    for peer in peers:
+        peer.stop()
+    errors = [e for peer in peers for e in peer.errors]
+    assert not errors, errors
+
+
+def frames_decoded(tile: Locator) -> int:
+    return int(tile.get_attribute("data-frames-decoded") or 0)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def accept(console: Console, n: int) -> None:
+    console.press(str(n))
+    console.press("a")
+    expect(console.tile(n)).not_to_have_attribute("data-state", "assigned")
+
+
+def test_booth_video_plays_and_cs_microphone_reaches_only_the_focused_booth(
+    console: Console, booth_peers: Callable[[int], BoothPeer]
+) -> None:
+    console.login()
+    console.go_online()
+    first_id = console.participant(0, name="Ani Lestari")
+    second_id = console.participant(1, name="Bayu Pratama")
+    first, second = booth_peers(0), booth_peers(1)
+    tile1, tile2 = console.tile(1), console.tile(2)
+    expect(tile1).to_have_attribute("data-booth-online", "true")
+    expect(tile1.locator(".badge.offline")).to_be_hidden()
+
+    started = time.monotonic()
+    accept(console, 1)
+    assert first.connected.wait(10), "booth 1 never connected"
+    expect(tile1).to_have_attribute("data-state", "in_call")
+    wait_for(lambda: frames_decoded(tile1) > 0, 10, "first frame from booth 1 in the console")
+    first_frame = time.monotonic() - started
+    accept(console, 2)
+    assert second.connected.wait(10), "booth 2 never connected"
+    expect(tile2).to_have_attribute("data-state", "in_call")
+
+    # video flows: framesDecoded keeps rising on both tiles, and the <video> has a picture
+    before = frames_decoded(tile1), frames_decoded(tile2)
+    wait_for(
+        lambda: frames_decoded(tile1) > before[0] + 20 and frames_decoded(tile2) > before[1] + 20,
+        10,
+        "frames decoded rising on both tiles",
+    )
+    assert tile1.locator("video").evaluate("v => v.videoWidth") == 640
+    expect(tile1).to_have_attribute("data-quality", "good")
+    expect(tile1.locator(".no-video")).to_be_hidden()
+    assert first.video_frames > 0 and second.video_frames > 0  # the CS camera reaches booths
+
+    # accepting booth 2 (selected) focused it: the CS microphone goes to booth 2 only
+    peaks: list[tuple[int, int]] = []
+    for focused, (talk, hold), (talk_id, hold_id) in (
+        (2, (second, first), (second_id, first_id)),
+        (1, (first, second), (first_id, second_id)),
+    ):
+        console.press(str(focused))
+        other = 3 - focused
+        expect(console.tile(focused)).to_have_attribute("data-mic", "on")
+        expect(console.tile(other)).to_have_attribute("data-mic", "off")
+        expect(console.tile(other)).to_have_attribute("data-on-hold", "true")
+        expect(console.tile(focused)).to_have_attribute("data-audio", "on")
+        expect(console.tile(other)).to_have_attribute("data-audio", "muted")
+        assert console.session(talk_id, focused - 1)["on_hold"] is False
+        assert console.session(hold_id, other - 1)["on_hold"] is True
+        since = time.monotonic() + 0.5  # let the switch settle
+        time.sleep(3.0)
+        now = time.monotonic()
+        heard = talk.heard.peak_between(since, now), hold.heard.peak_between(since, now)
+        peaks.append(heard)
+        assert heard[0] > HEARD, f"focused booth hears nothing (peak {heard[0]})"
+        assert 0 <= heard[1] < SILENT, f"booth on hold hears the CS (peak {heard[1]})"
+
+    # the CS may listen in on a booth on hold (Shift+2), which still does not hear the CS
+    console.press("Shift+2")
+    expect(tile2).to_have_attribute("data-audio", "on")
+    expect(tile2.locator("button.listen")).to_have_attribute("aria-pressed", "true")
+    expect(tile2).to_have_attribute("data-mic", "off")
+    console.press("Shift+2")
+    expect(tile2).to_have_attribute("data-audio", "muted")
+    print(
+        f"\naccept -> first booth frame in the console: {first_frame:.2f} s; "
+        f"CS audio peaks (focused, on hold): {peaks}"
+    )
+
+
+def test_document_still_arrives_in_tile_and_opens_zoomable(
+    console: Console, booth_peers: Callable[[int], BoothPeer]
+) -> None:
+    page = console.page
+    console.login()
+    console.go_online()
+    focus_id = console.participant(0, name="Siti Rahmawati")
+    console.participant(1, name="Joko Susilo")
+    console.participant(2, name="Dewi Kartika")
+    peer = booth_peers(0)
+    booth_peers(1)
+    booth_peers(2)
+    accept(console, 2)
+    accept(console, 1)
+    wait_for(lambda: frames_decoded(console.tile(1)) > 10, 15, "video from booth 1")
+    wait_for(lambda: frames_decoded(console.tile(2)) > 10, 15, "video from booth 2")
+
+    console.press("e")  # request a still of the e-KTP
+    expect(page.locator("#doc-requests button[data-document=ektp] + .doc-status")).to_have_text(
+        "\u2713"
+    )
+    assert peer.stills_sent == ["ektp"]
+    thumb = console.tile(1).locator(".still-strip .thumb")
+    expect(thumb).to_have_count(1)
+    expect(page.locator("#panel-stills .thumb")).to_have_count(1)
+    assert thumb.locator("img").evaluate("img => img.naturalWidth") == 1280
+
+    page.locator("#checklist input[name=ektp]").check()
+    page.locator("#checklist input[name=kk]").check()
+    expect(page.locator("#checklist .save-status")).to_have_text("Tersimpan")
+    screenshot(console)
+
+    console.press("v")
+    viewer = page.locator("#viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer).to_have_attribute("data-scale", "1.00")
+    stage = viewer.locator("[data-role=stage]")
+    stage.hover()
+    page.mouse.wheel(0, -300)
+    wait_for(lambda: float(viewer.get_attribute("data-scale") or 1) > 1.1, 5, "wheel zoom")
+    viewer.locator("[data-role=zoom-reset]").click()
+    expect(viewer).to_have_attribute("data-scale", "1.00")
+    viewer.locator("[data-role=zoom-in]").click()
+    expect(viewer).to_have_attribute("data-scale", "1.25")
+    box = stage.bounding_box()
+    assert box is not None
+    image = viewer.locator("[data-role=image]")
+    before = image.evaluate("i => i.style.transform")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2 + 40)
+    page.mouse.up()
+    assert image.evaluate("i => i.style.transform") != before  # dragged
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    assert console.session(focus_id, 0)["state"] == "in_call"
+
+
+def screenshot(console: Console) -> None:
+    """The README picture: three booths (one talking, one on hold, one waiting), a still."""
+    target = os.environ.get("BILIK_CONSOLE_SCREENSHOT")
+    if not target:
+        return
+    page = console.page
+    page.wait_for_timeout(800)  # a few more frames and one more stats sample
+    page.locator("#toasts").evaluate("t => t.replaceChildren()")
+    page.evaluate("document.activeElement?.blur()")
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    page.screenshot(path=str(tmp))
+    shutil.move(tmp, path)
