@@ -1,23 +1,30 @@
-"""CS endpoints: log in, availability and capacity, own sessions, the branch queue."""
+"""CS endpoints: log in and out, who am I, availability and capacity, own sessions, the queue."""
 
 from __future__ import annotations
 
 import logging
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit, transitions
-from hub.auth import AgentAuth, AgentPrincipal, issue_agent_token
+from hub.auth import (
+    AGENT_TOKEN_LIFETIME,
+    AgentAuth,
+    AgentPrincipal,
+    issue_agent_token,
+    presented_token,
+    revoke_agent_token,
+)
+from hub.console_auth import clear_login_cookies, set_login_cookies
 from hub.context import DbSession, Hub
 from hub.dispatch import Waiting, active_counts, queue_order, run_dispatch
 from hub.errors import ApiError
 from hub.passwords import verify_password
 from hub.store import (
-    ACTIVE_AGENT_STATES,
     Agent,
     Branch,
     BranchMode,
@@ -25,7 +32,7 @@ from hub.store import (
     SessionState,
     utc_now,
 )
-from hub.views import agent_view, session_views
+from hub.views import agent_sessions_view, agent_view, session_views
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,7 @@ class StatusRequest(BaseModel):
     capacity: int | None = Field(default=None, ge=1, le=5)
 
 
-def _own_agent(db: Session, agent_id: str, principal: AgentPrincipal) -> tuple[Agent, Branch]:
+def own_agent(db: Session, agent_id: str, principal: AgentPrincipal) -> tuple[Agent, Branch]:
     if principal.agent_id != agent_id:
         raise ApiError("forbidden")
     agent = db.get(Agent, agent_id)
@@ -52,8 +59,13 @@ def _own_agent(db: Session, agent_id: str, principal: AgentPrincipal) -> tuple[A
 
 
 @router.post("/agents/login")
-def login(body: LoginRequest, db: DbSession) -> dict:
-    """Same answer and same time for a wrong password and an unknown username."""
+def login(
+    body: LoginRequest, request: Request, response: Response, db: DbSession, hub: Hub
+) -> dict:
+    """Same answer and same time for a wrong password and an unknown username.
+
+    The token comes back in the body (API clients) and as the console's cookies.
+    """
     now = utc_now()
     agent = db.scalar(select(Agent).where(Agent.username == body.username))
     if not verify_password(body.password, agent.password_hash if agent else None):
@@ -64,7 +76,29 @@ def login(body: LoginRequest, db: DbSession) -> dict:
     token = issue_agent_token(db, agent, now)
     audit.record(db, f"agent:{agent.id}", "login", f"agent:{agent.id}", {}, now)
     db.commit()
+    lifetime = int(AGENT_TOKEN_LIFETIME.total_seconds())
+    set_login_cookies(request, response, hub.secret, token, lifetime)
     return {"token": token, "agent_id": agent.id, "name": agent.name}
+
+
+@router.post("/agents/logout")
+def logout(request: Request, response: Response, agent: AgentAuth, db: DbSession) -> dict:
+    """The token (bearer or cookie) stops working; the console's cookies are cleared."""
+    token = presented_token(request)
+    if token:
+        revoke_agent_token(db, token)
+    audit.record(db, f"agent:{agent.agent_id}", "logout", f"agent:{agent.agent_id}", {}, utc_now())
+    db.commit()
+    clear_login_cookies(response)
+    return {"ok": True}
+
+
+@router.get("/agents/me")
+def me(principal: AgentAuth, db: DbSession, hub: Hub) -> dict:
+    """Who the console is logged in as, and the sessions it serves."""
+    agent, branch = own_agent(db, principal.agent_id, principal)
+    sessions = agent_sessions_view(db, agent.id, hub.settings.avg_service_seconds)
+    return {"agent": agent_view(agent, branch, len(sessions)), "sessions": sessions}
 
 
 @router.post("/agents/{agent_id}/status")
@@ -76,7 +110,7 @@ def set_status(
     hub: Hub,
 ) -> dict:
     """Online takes participants, paused keeps current ones, offline hands them back."""
-    agent, branch = _own_agent(db, agent_id, principal)
+    agent, branch = own_agent(db, agent_id, principal)
     now = utc_now()
     transitions.set_agent_status(
         db,
@@ -89,7 +123,6 @@ def set_status(
     )
     run_dispatch(db, branch.id, now)
     db.commit()
-    hub.broadcaster.notify(branch.id)
     active = active_counts(db, [agent.id]).get(agent.id, 0)
     return {"agent": agent_view(agent, branch, active)}
 
@@ -102,13 +135,8 @@ def agent_sessions(
     hub: Hub,
 ) -> dict:
     """The sessions this CS holds now (assigned or in a call)."""
-    agent, _branch = _own_agent(db, agent_id, principal)
-    sessions = db.scalars(
-        select(ServiceSession)
-        .where(ServiceSession.agent_id == agent.id, ServiceSession.state.in_(ACTIVE_AGENT_STATES))
-        .order_by(ServiceSession.assigned_at, ServiceSession.id)
-    ).all()
-    return {"sessions": session_views(db, sessions, hub.settings.avg_service_seconds)}
+    agent, _branch = own_agent(db, agent_id, principal)
+    return {"sessions": agent_sessions_view(db, agent.id, hub.settings.avg_service_seconds)}
 
 
 @router.get("/queue")
@@ -130,6 +158,6 @@ def queue(
     agents = db.scalars(select(Agent).where(Agent.branch_id == branch.id).order_by(Agent.id)).all()
     counts = active_counts(db, [a.id for a in agents])
     return {
-        "waiting": session_views(db, sessions, hub.settings.avg_service_seconds),
+        "waiting": session_views(db, sessions, hub.settings.avg_service_seconds, for_cs=True),
         "agents": [agent_view(a, branch, counts.get(a.id, 0)) for a in agents],
     }

@@ -4,56 +4,64 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from hub import agents, audit, booths, checkin, console, events, sessions
+from hub import (
+    agent_events,
+    agents,
+    audit,
+    booths,
+    call_control,
+    changes,
+    checkin,
+    events,
+    housekeeping,
+    outcome,
+    sessions,
+    signaling,
+    stills,
+)
+from hub.broadcast import Broadcaster
 from hub.context import HubContext, ticket_secret
-from hub.dispatch import run_dispatch
 from hub.errors import install_error_handlers
-from hub.events import Broadcaster
 from hub.settings import HubSettings
-from hub.store import ServiceSession, SessionState, open_database, utc_now
-from hub.transitions import expire_abandoned
+from hub.store import open_database, utc_now
 
 log = logging.getLogger(__name__)
 
-HOUSEKEEPING_SECONDS = 5.0
+ROUTERS = (
+    checkin,
+    sessions,
+    agents,
+    booths,
+    events,
+    agent_events,
+    call_control,
+    signaling,
+    stills,
+    outcome,
+)
 
 
-def housekeeping(hub: HubContext) -> set[str]:
-    """Give back tickets of silent booths and dispatch anything left waiting.
+def _install_console(app: FastAPI) -> None:
+    """The CS console page (`GET /console` and its static files under /console/).
 
-    Dispatch normally runs on every change; this pass also covers a change whose dispatch was
-    lost (a process stopped between commit and dispatch). Returns the branches that changed.
+    CONSOLE: hub/console.py is the console's own module; this is its only hook. It may offer
+    `install(app)` (for static-file mounts) or a `router`; while it does not exist the API
+    works without the page.
     """
-    now = utc_now()
-    with hub.sessions() as db:
-        changed = expire_abandoned(db, now, hub.settings.booth_grace_seconds)
-        waiting = db.scalars(
-            select(ServiceSession.branch_id)
-            .where(ServiceSession.state == SessionState.WAITING)
-            .distinct()
-        ).all()
-        for branch_id in set(waiting) | changed:
-            if run_dispatch(db, branch_id, now):
-                changed.add(branch_id)
-        db.commit()
-    return changed
-
-
-async def _housekeeping_loop(hub: HubContext) -> None:
-    while True:
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
-        try:
-            changed = await run_in_threadpool(housekeeping, hub)
-            hub.broadcaster.notify(*changed)
-        except Exception:  # keep the loop alive; the next pass retries
-            log.exception("housekeeping failed")
+    if importlib.util.find_spec("hub.console") is None:
+        return
+    console = importlib.import_module("hub.console")
+    if hasattr(console, "install"):
+        console.install(app)
+    else:
+        app.include_router(console.router)
 
 
 def create_app(settings: HubSettings) -> FastAPI:
@@ -67,27 +75,31 @@ def create_app(settings: HubSettings) -> FastAPI:
         broadcaster=Broadcaster(),
         secret=ticket_secret(settings, session_factory),
     )
+    changes.watch(session_factory, hub.broadcaster)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         hub.broadcaster.bind(asyncio.get_running_loop())
-        task = asyncio.create_task(_housekeeping_loop(hub))
+        task = asyncio.create_task(housekeeping.loop(hub))
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for pending in (task, *hub.tasks):
+            pending.cancel()
+        for pending in (task, *hub.tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
 
     app = FastAPI(
         title="Bilik hub",
         version="1",
-        description="Branch hub for Bilik video booths; contract: docs/hub-api.md.",
+        description="Branch hub for Bilik video booths; contract: docs/hub-api.md, "
+        "docs/call-api.md.",
         lifespan=lifespan,
     )
     app.state.hub = hub
     install_error_handlers(app)
-    for module in (checkin, sessions, agents, booths, events):
+    for module in ROUTERS:
         app.include_router(module.router)
-    app.include_router(console.router)  # CS console page + its static files (/console)
+    _install_console(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:

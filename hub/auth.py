@@ -1,7 +1,8 @@
-"""Who is calling: booth and CS bearer tokens, checked on every endpoint.
+"""Who is calling: booth and CS bearer tokens (or the console's cookie), on every endpoint.
 
 Tokens are stored only as sha256 digests: a copy of the database does not let anyone act as a
-booth or a CS. A booth token opens only its own booth's paths (`403 booth_mismatch`).
+booth or a CS. A booth token opens only its own booth's paths (`403 booth_mismatch`). The CS
+console may send its login token as a cookie instead (hub.console_auth).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from hub.console_auth import check_csrf, session_cookie
 from hub.context import DbSession
 from hub.errors import ApiError
 from hub.store import Agent, AgentToken, Booth, utc_now
@@ -64,6 +66,13 @@ def issue_agent_token(db: Session, agent: Agent, now: dt.datetime) -> str:
     return token
 
 
+def revoke_agent_token(db: Session, token: str) -> None:
+    """Log out: the token stops working at once (the caller commits)."""
+    row = db.get(AgentToken, hash_token(token))
+    if row is not None:
+        db.delete(row)
+
+
 def authenticate(db: Session, token: str | None, now: dt.datetime | None = None) -> Principal:
     """Resolve a bearer token to a booth or an agent; `401 unauthorized` otherwise."""
     if not token:
@@ -90,7 +99,23 @@ def bearer_token(request: Request) -> str | None:
 
 
 def require_principal(request: Request, db: DbSession) -> Principal:
-    return authenticate(db, bearer_token(request))
+    """A bearer token, else the console's session cookie (agents only, with CSRF check)."""
+    token = bearer_token(request)
+    if token is not None:
+        return authenticate(db, token)
+    token = session_cookie(request)
+    if token is None:
+        raise ApiError("unauthorized")
+    principal = authenticate(db, token)
+    if not isinstance(principal, AgentPrincipal):
+        raise ApiError("unauthorized")  # the hub never gives a booth a cookie
+    check_csrf(request, request.app.state.hub.secret, token)
+    return principal
+
+
+def presented_token(request: Request) -> str | None:
+    """The token this request authenticated with (bearer first, as in `require_principal`)."""
+    return bearer_token(request) or session_cookie(request)
 
 
 AnyPrincipal = Annotated[Principal, Depends(require_principal)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +17,7 @@ from hub.settings import HubSettings
 from hub.store import HubMeta
 
 if TYPE_CHECKING:
-    from hub.events import Broadcaster
+    from hub.broadcast import Broadcaster
 
 SECRET_KEY = "ticket_secret"
 
@@ -31,6 +32,8 @@ class HubContext:
     secret: str
     ping_seconds: float = 15.0  # event stream keep-alive (docs/hub-api.md)
     recheck_seconds: float = 2.0  # event stream re-reads the database this often
+    housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
+    tasks: set[asyncio.Task] = field(default_factory=set)  # cancelled when the app stops
 
 
 def ticket_secret(settings: HubSettings, sessions: sessionmaker[Session]) -> str:

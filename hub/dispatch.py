@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hub import audit
+from hub import audit, changes
 from hub.store import (
     ACTIVE_AGENT_STATES,
     Agent,
@@ -202,11 +202,13 @@ def run_dispatch(db: Session, branch_id: str, now: dt.datetime) -> list[Assignme
             ServiceSession.priority,
             ServiceSession.enqueued_at,
             ServiceSession.ticket_id,
+            ServiceSession.booth_id,
         ).where(ServiceSession.branch_id == branch_id, ServiceSession.state == SessionState.WAITING)
     ).all()
     if not rows:
         return []
     ticket_of = {r.id: r.ticket_id for r in rows}
+    booth_of = {r.id: r.booth_id for r in rows}
     waiting = [Waiting(r.id, r.priority, r.enqueued_at) for r in rows]
     by_id = {a.id: a for a in agents}
     done: list[Assignment] = []
@@ -246,6 +248,12 @@ def run_dispatch(db: Session, branch_id: str, now: dt.datetime) -> list[Assignme
         now,
     )
     db.flush()
+    changes.mark(
+        db,
+        branches=[branch_id],
+        booths=[booth_of[a.session_id] for a in done],
+        agents={a.agent_id for a in done},
+    )
     # The updates bypassed the ORM: sessions and tickets it already holds must be re-read.
     for obj in list(db.identity_map.values()):
         if isinstance(obj, ServiceSession | Ticket):

@@ -38,6 +38,10 @@ STATUS_OF: dict[str, int] = {
     "method_not_allowed": 405,
     "invalid_state": 409,
     "invalid_request": 422,
+    # docs/call-api.md
+    "csrf": 403,
+    "too_large": 413,
+    "not_an_image": 415,
 }
 
 

@@ -1,15 +1,22 @@
-"""Session endpoints: enqueue, cancel, read, the booth's open session, and close (CS)."""
+"""Session endpoints: enqueue, cancel, read, the booth's open session.
+
+The CS's side (accept, focus, checklist, close) is in hub.call_control and hub.outcome.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from hub import transitions
-from hub.auth import AgentAuth, AnyPrincipal, BoothAuth, BoothPrincipal, OwnBoothId, Principal
+from hub.auth import (
+    AgentPrincipal,
+    AnyPrincipal,
+    BoothAuth,
+    BoothPrincipal,
+    OwnBoothId,
+    Principal,
+)
 from hub.context import DbSession, Hub, HubContext
 from hub.dispatch import run_dispatch
 from hub.errors import ApiError
@@ -17,10 +24,6 @@ from hub.store import ServiceSession, utc_now
 from hub.views import session_view
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
-
-
-class CloseRequest(BaseModel):
-    outcome: Literal["verified", "incomplete", "rejected"]
 
 
 def load_session(db: Session, session_id: int, principal: Principal) -> ServiceSession:
@@ -36,13 +39,12 @@ def load_session(db: Session, session_id: int, principal: Principal) -> ServiceS
     return session
 
 
-def _settle(db: Session, hub: HubContext, session: ServiceSession) -> dict:
-    """Dispatch (the queue may have moved), commit, wake the booths, answer with S."""
+def settle(db: Session, hub: HubContext, session: ServiceSession, for_cs: bool = False) -> dict:
+    """Dispatch (the queue may have moved), commit (the streams wake), answer with S."""
     run_dispatch(db, session.branch_id, utc_now())
     db.commit()
-    hub.broadcaster.notify(session.branch_id)
     db.refresh(session)
-    return {"session": session_view(db, session, hub.settings.avg_service_seconds)}
+    return {"session": session_view(db, session, hub.settings.avg_service_seconds, for_cs)}
 
 
 @router.post("/sessions/{session_id}/enqueue")
@@ -55,7 +57,7 @@ def enqueue(
     """The participant is ready (headset checked): join the branch queue."""
     session = load_session(db, session_id, booth)
     transitions.enqueue(db, session, f"booth:{booth.booth_id}", utc_now())
-    return _settle(db, hub, session)
+    return settle(db, hub, session)
 
 
 @router.post("/sessions/{session_id}/cancel")
@@ -68,7 +70,7 @@ def cancel(
     """The participant left or cancelled: the ticket can be used again today."""
     session = load_session(db, session_id, booth)
     transitions.cancel(db, session, f"booth:{booth.booth_id}", utc_now())
-    return _settle(db, hub, session)
+    return settle(db, hub, session)
 
 
 @router.get("/sessions/{session_id}")
@@ -80,7 +82,8 @@ def get_session(
 ) -> dict:
     """The polling fallback for when the event stream is unavailable."""
     session = load_session(db, session_id, principal)
-    return {"session": session_view(db, session, hub.settings.avg_service_seconds)}
+    for_cs = isinstance(principal, AgentPrincipal)
+    return {"session": session_view(db, session, hub.settings.avg_service_seconds, for_cs)}
 
 
 @router.get("/booths/{booth_id}/session")
@@ -94,17 +97,3 @@ def booth_open_session(
     if session is None:
         return {"session": None}
     return {"session": session_view(db, session, hub.settings.avg_service_seconds)}
-
-
-@router.post("/sessions/{session_id}/close")
-def close(
-    session_id: int,
-    body: CloseRequest,
-    agent: AgentAuth,
-    db: DbSession,
-    hub: Hub,
-) -> dict:
-    """The CS ends the service with an outcome; the ticket is served."""
-    session = load_session(db, session_id, agent)
-    transitions.close(db, session, agent.agent_id, body.outcome, utc_now())
-    return _settle(db, hub, session)

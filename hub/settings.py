@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 DEFAULT_PATH = Path("/etc/bilik/hub.toml")
 DEFAULT_DATABASE_URL = "sqlite:///var/hub.db"  # relative: ./var/ in a checkout (git-ignored)
 MIN_SECRET_LENGTH = 16
@@ -37,6 +39,18 @@ class HubSettings:
     lookup_failures_per_minute: int = 5
     avg_service_seconds: int = 600
     booth_grace_seconds: int = 120
+    agent_grace_seconds: int = 30
+    data_dir: str = ""  # document stills; empty: next to the SQLite file, else ./var
+    still_retention_days: int = 30
+
+    def resolved_data_dir(self) -> Path:
+        """Where stills are kept: `data_dir`, else beside the SQLite file, else `./var`."""
+        if self.data_dir:
+            return Path(self.data_dir)
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).parent
+        return Path("var")
 
     def with_overrides(self, **overrides: Any) -> HubSettings:
         """Command-line flags win over the file; `None` means "not given"."""
@@ -52,6 +66,8 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "lookup_failures_per_minute": (1, 1000),
     "avg_service_seconds": (30, 4 * 3600),
     "booth_grace_seconds": (5, 24 * 3600),
+    "agent_grace_seconds": (1, 3600),
+    "still_retention_days": (1, 3650),
 }
 
 

@@ -8,6 +8,7 @@ writes instead of racing (PostgreSQL gets the same effect from `SELECT ... FOR U
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
@@ -27,8 +28,10 @@ from sqlalchemy import (
     Time,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -70,7 +73,8 @@ class SessionState(StrEnum):
     CHECKED_IN = "checked_in"
     WAITING = "waiting"
     ASSIGNED = "assigned"
-    IN_CALL = "in_call"
+    CONNECTING = "connecting"  # the CS accepted; the call is being set up
+    IN_CALL = "in_call"  # the booth reported the media connection up
     CLOSED = "closed"
     CANCELLED = "cancelled"
 
@@ -79,10 +83,13 @@ OPEN_SESSION_STATES = (
     SessionState.CHECKED_IN,
     SessionState.WAITING,
     SessionState.ASSIGNED,
+    SessionState.CONNECTING,
     SessionState.IN_CALL,
 )
 #: Sessions that hold one unit of a CS's capacity.
-ACTIVE_AGENT_STATES = (SessionState.ASSIGNED, SessionState.IN_CALL)
+ACTIVE_AGENT_STATES = (SessionState.ASSIGNED, SessionState.CONNECTING, SessionState.IN_CALL)
+#: Sessions with a call (being) set up: the ones focus and `on_hold` are about.
+CALL_STATES = (SessionState.CONNECTING, SessionState.IN_CALL)
 
 
 class AgentStatus(StrEnum):
@@ -159,6 +166,13 @@ class ServiceSession(Base):
     assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # the call (docs/call-api.md); nullable so older databases gain them with a plain ALTER
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the CS accepted
+    on_hold: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    checklist: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outcome_missing: Mapped[list[str] | None] = mapped_column(JSON)
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
 
 
 class Agent(Base):
@@ -183,6 +197,75 @@ class AgentToken(Base):
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StillRequest(Base):
+    """A CS asked the booth for a document still; uploads must name one of these."""
+
+    __tablename__ = "still_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, sent to the booth
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    document: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Still(Base):
+    """A document still on disk (`path` relative to the data directory); purged by age."""
+
+    __tablename__ = "stills"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused after a purge
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    request_id: Mapped[str] = mapped_column(String(32))
+    document: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class StreamMessage(Base):
+    """A message for one booth's or one agent's event stream (signal, still request, still).
+
+    Going through the database lets a stream on any hub process deliver what another process
+    accepted; ids only grow (also after purges), so a stream's cursor never skips a message.
+    """
+
+    __tablename__ = "stream_messages"
+    __table_args__ = (
+        Index("ix_stream_messages_recipient", "recipient_kind", "recipient_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient_kind: Mapped[str] = mapped_column(String(8))  # "booth" | "agent"
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class StreamPresence(Base):
+    """One open event stream of a booth or agent, on any hub process.
+
+    `seen_at` is refreshed while the stream lives, so a row left behind by a stopped process
+    goes stale instead of keeping a booth "online" for ever; `closed_at` starts an agent's
+    grace period.
+    """
+
+    __tablename__ = "stream_presence"
+    __table_args__ = (Index("ix_stream_presence_owner", "kind", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "booth" | "agent"
+    owner_id: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class LookupFailure(Base):
@@ -270,8 +353,26 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (no migrations yet: the schema only grows)."""
+    """Create missing tables and columns (no migrations yet: the schema only grows)."""
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """`ALTER TABLE … ADD COLUMN` for columns added to a model after its table was created.
+
+    Only nullable columns are ever added to an existing model, so this is all the migration a
+    growing schema needs; two processes starting at once may race, the loser finds it done.
+    """
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with contextlib.suppress(OperationalError, ProgrammingError), engine.begin() as conn:
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
 
 
 def open_database(database_url: str) -> sessionmaker[Session]:

@@ -4,7 +4,8 @@ Routers, the background sweeper and the CLI all change state through these funct
 ticket and its session never disagree and no change escapes the audit trail. Callers commit,
 then run dispatch and wake the event stream.
 
-Session: checked_in → waiting → assigned → (in_call) → closed, or cancelled from any open state.
+Session: checked_in → waiting → assigned → connecting → in_call → closed, or cancelled from any
+open state (the call's own steps are in hub.call_transitions).
 Ticket:  booked → checked_in → in_service → served; a cancelled session gives the ticket back
 (`booked`) so the participant can check in again today.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit
+from hub.call_transitions import settle_focus
 from hub.errors import ApiError
 from hub.store import (
     ACTIVE_AGENT_STATES,
@@ -109,6 +111,7 @@ def cancel(
     released_agent = session.agent_id if session.state in ACTIVE_AGENT_STATES else None
     session.state = SessionState.CANCELLED
     session.closed_at = now
+    session.on_hold = False
     ticket = db.get(Ticket, session.ticket_id)
     if ticket is not None and ticket.status in (TicketStatus.CHECKED_IN, TicketStatus.IN_SERVICE):
         ticket.status = TicketStatus.BOOKED
@@ -121,31 +124,59 @@ def cancel(
         {"reason": reason, "booth_id": session.booth_id, "agent_id": released_agent},
         now,
     )
+    settle_focus(db, released_agent)
 
 
-def close(
-    db: Session, session: ServiceSession, agent_id: str, outcome: str, now: dt.datetime
-) -> None:
-    """The CS ends the service with an outcome; the ticket is served. Only once."""
+def check_closable(session: ServiceSession, agent_id: str) -> None:
+    """Only the CS holding the session, and only once (`403 forbidden`, `409 invalid_state`)."""
     if session.agent_id != agent_id:
         raise ApiError("forbidden")
     if session.state not in ACTIVE_AGENT_STATES:
         raise ApiError("invalid_state", {"state": session.state})
+
+
+def close(
+    db: Session,
+    session: ServiceSession,
+    agent_id: str,
+    outcome: str,
+    now: dt.datetime,
+    missing: list[str] | None = None,
+    reason: str = "",
+) -> None:
+    """The CS ends the service with an outcome; the ticket is served. Only once.
+
+    `incomplete` names the missing documents and `rejected` gives a reason (the booth shows
+    both to the participant); the router checks they are there.
+    """
+    check_closable(session, agent_id)
     session.state = SessionState.CLOSED
     session.closed_at = now
     session.outcome = outcome
+    session.outcome_missing = list(missing or [])
+    session.outcome_reason = reason
+    session.on_hold = False
     ticket = db.get(Ticket, session.ticket_id)
     if ticket is not None:
         ticket.status = TicketStatus.SERVED
     audit.record(
-        db, f"agent:{agent_id}", "close", f"session:{session.id}", {"outcome": outcome}, now
+        db,
+        f"agent:{agent_id}",
+        "close",
+        f"session:{session.id}",
+        {"outcome": outcome, "missing": session.outcome_missing, "reason": reason},
+        now,
     )
+    settle_focus(db, agent_id)
 
 
-def hand_back(db: Session, agent: Agent, now: dt.datetime, actor: str) -> list[ServiceSession]:
+def hand_back(
+    db: Session, agent: Agent, now: dt.datetime, actor: str, reason: str = "offline"
+) -> list[ServiceSession]:
     """A CS leaving gives their sessions back to the queue.
 
-    They keep their original `enqueued_at`, which puts them ahead of everyone who came later.
+    They keep their original `enqueued_at` and priority, which puts them ahead of everyone who
+    came later; the checklist and stills stay with the session for the next CS.
     """
     sessions = db.scalars(
         select(ServiceSession).where(
@@ -156,10 +187,19 @@ def hand_back(db: Session, agent: Agent, now: dt.datetime, actor: str) -> list[S
         session.state = SessionState.WAITING
         session.agent_id = None
         session.assigned_at = None
+        session.started_at = None
+        session.on_hold = False
         ticket = db.get(Ticket, session.ticket_id)
         if ticket is not None and ticket.status == TicketStatus.IN_SERVICE:
             ticket.status = TicketStatus.CHECKED_IN
-        audit.record(db, actor, "hand_back", f"session:{session.id}", {"agent_id": agent.id}, now)
+        audit.record(
+            db,
+            actor,
+            "hand_back",
+            f"session:{session.id}",
+            {"agent_id": agent.id, "reason": reason},
+            now,
+        )
     return list(sessions)
 
 
@@ -171,40 +211,43 @@ def set_agent_status(
     now: dt.datetime,
     max_capacity: int,
     one_to_one: bool,
+    actor: str | None = None,
+    reason: str = "offline",
 ) -> None:
     """Change availability; going offline hands the CS's sessions back."""
+    actor = actor or f"agent:{agent.id}"
     if capacity is not None:
         agent.capacity = 1 if one_to_one else min(capacity, max_capacity)
     previous = agent.status
     agent.status = status
-    if status == AgentStatus.OFFLINE and previous != AgentStatus.OFFLINE:
-        hand_back(db, agent, now, f"agent:{agent.id}")
+    if status == AgentStatus.OFFLINE:
+        hand_back(db, agent, now, actor, reason)  # also sessions left after a previous offline
     audit.record(
         db,
-        f"agent:{agent.id}",
+        actor,
         "agent_status",
         f"agent:{agent.id}",
-        {"from": previous, "to": status, "capacity": agent.capacity},
+        {"from": previous, "to": status, "capacity": agent.capacity, "reason": reason},
         now,
     )
 
 
 def expire_abandoned(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
-    """Cancel not-yet-served sessions of booths silent for longer than the grace period.
+    """Cancel the open sessions of booths silent for longer than the grace period.
 
-    A booth that disconnects keeps its place for `grace_seconds` (a restart takes less);
-    after that the ticket is given back. Sessions a CS holds are left to the CS to close.
-    Returns the branches whose queue changed.
+    A booth that disconnects keeps its session for `grace_seconds` (a restart takes less), also
+    one a CS holds: the console shows the booth offline meanwhile. After that the ticket is
+    given back and the CS's place is free again. Returns the branches whose queue changed.
     """
     cutoff = now - dt.timedelta(seconds=grace_seconds)
     rows = db.execute(
         select(ServiceSession, Booth.last_seen)
         .join(Booth, Booth.id == ServiceSession.booth_id)
-        .where(ServiceSession.state.in_(SUPERSEDABLE))
+        .where(ServiceSession.state.in_(OPEN_SESSION_STATES))
     ).all()
     changed: set[str] = set()
     for session, last_seen in rows:
-        seen = last_seen or session.created_at
+        seen = max(last_seen or session.created_at, session.created_at)
         if seen < cutoff:
             cancel(db, session, "system", now, reason="booth_silent")
             changed.add(session.branch_id)

@@ -1,4 +1,4 @@
-"""The JSON shapes of docs/hub-api.md (T, S, A, booth), built from the store.
+"""The JSON shapes of docs/hub-api.md and docs/call-api.md (T, S, A, booth), from the store.
 
 Participants' data leaves the hub masked only: a booth shows `Bu** Sa*****` on its confirm
 screen, which its owner recognises and a passer-by cannot use.
@@ -13,9 +13,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import presence
 from hub.dispatch import BranchPolicy, QueueView, effective_capacity, queue_view
+from hub.documents import DOCUMENTS
 from hub.masking import mask_name, mask_nik
-from hub.store import Agent, Booth, Branch, ServiceSession, Ticket
+from hub.store import (
+    ACTIVE_AGENT_STATES,
+    Agent,
+    Booth,
+    Branch,
+    ServiceSession,
+    Ticket,
+    utc_now,
+)
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -37,34 +47,67 @@ def ticket_view(ticket: Ticket, branch: Branch) -> dict[str, Any]:
 
 
 def session_views(
-    db: Session, sessions: Sequence[ServiceSession], avg_service_seconds: int
+    db: Session,
+    sessions: Sequence[ServiceSession],
+    avg_service_seconds: int,
+    for_cs: bool = False,
 ) -> list[dict[str, Any]]:
-    """Several sessions at once: tickets, agents and each branch's queue are loaded once."""
+    """Several sessions at once: tickets, agents, presence and each branch's queue load once.
+
+    `for_cs` adds what the console shows and a booth never needs: the ticket (masked) and
+    when the service started.
+    """
     if not sessions:
         return []
     ticket_ids = {s.ticket_id for s in sessions}
-    codes = dict(
-        db.execute(select(Ticket.id, Ticket.booking_code).where(Ticket.id.in_(ticket_ids))).all()
-    )
+    tickets = {t.id: t for t in db.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
     agent_ids = {s.agent_id for s in sessions if s.agent_id}
     agents = (
         {a.id: a for a in db.scalars(select(Agent).where(Agent.id.in_(agent_ids)))}
         if agent_ids
         else {}
     )
+    branches = {b: db.get(Branch, b) for b in {s.branch_id for s in sessions}}
     queues: dict[str, QueueView] = {}
     for branch_id in {s.branch_id for s in sessions if s.state == "waiting"}:
-        branch = db.get(Branch, branch_id)
-        if branch is not None:
-            queues[branch_id] = queue_view(db, branch, avg_service_seconds)
-    return [
-        _session_json(s, codes.get(s.ticket_id, ""), agents.get(s.agent_id or ""), queues)
-        for s in sessions
-    ]
+        if branches[branch_id] is not None:
+            queues[branch_id] = queue_view(db, branches[branch_id], avg_service_seconds)
+    online = presence.online_booths(db, {s.booth_id for s in sessions}, utc_now())
+    views = []
+    for s in sessions:
+        ticket = tickets.get(s.ticket_id)
+        view = _session_json(
+            s, ticket.booking_code if ticket else "", agents.get(s.agent_id or ""), queues
+        )
+        view["booth_online"] = s.booth_id in online
+        if for_cs:
+            branch = branches[s.branch_id]
+            view["ticket"] = ticket_view(ticket, branch) if ticket and branch else None
+            view["started_at"] = iso(s.started_at)
+        views.append(view)
+    return views
 
 
-def session_view(db: Session, session: ServiceSession, avg_service_seconds: int) -> dict[str, Any]:
-    return session_views(db, [session], avg_service_seconds)[0]
+def session_view(
+    db: Session, session: ServiceSession, avg_service_seconds: int, for_cs: bool = False
+) -> dict[str, Any]:
+    return session_views(db, [session], avg_service_seconds, for_cs)[0]
+
+
+def agent_sessions_view(
+    db: Session, agent_id: str, avg_service_seconds: int
+) -> list[dict[str, Any]]:
+    """The sessions a CS holds now, oldest assignment first, as the console shows them."""
+    sessions = db.scalars(
+        select(ServiceSession)
+        .where(ServiceSession.agent_id == agent_id, ServiceSession.state.in_(ACTIVE_AGENT_STATES))
+        .order_by(ServiceSession.assigned_at, ServiceSession.id)
+    ).all()
+    return session_views(db, sessions, avg_service_seconds, for_cs=True)
+
+
+def empty_checklist() -> dict[str, Any]:
+    return {"items": dict.fromkeys(DOCUMENTS, False), "balance_over_50m": False}
 
 
 def _session_json(
@@ -81,7 +124,12 @@ def _session_json(
         "agent": {"id": agent.id, "name": agent.name} if agent else None,
         "created_at": iso(s.created_at),
         "assigned_at": iso(s.assigned_at),
+        "on_hold": bool(s.on_hold),
         "outcome": s.outcome,
+        "outcome_missing": list(s.outcome_missing or []),
+        "outcome_reason": s.outcome_reason or "",
+        "checklist": s.checklist or empty_checklist(),
+        "rating": s.rating,
     }
 
 

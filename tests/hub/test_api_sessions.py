@@ -320,9 +320,15 @@ def test_booth_event_stream_shows_the_outcome_when_the_cs_closes(
     )
     try:
         assert json.loads(ws.recv())["session"]["state"] == "assigned"
-        api.post(f"/api/v1/sessions/{session['id']}/close", cs_token, {"outcome": "incomplete"})
+        status, _ = api.post(
+            f"/api/v1/sessions/{session['id']}/close",
+            cs_token,
+            {"outcome": "incomplete", "missing": ["kk"]},
+        )
+        assert status == 200
         closed = receive_until(ws, lambda m: m["session"]["state"] == "closed")
         assert closed["session"]["outcome"] == "incomplete"
+        assert closed["session"]["outcome_missing"] == ["kk"]
     finally:
         ws.close()
 
