@@ -2,7 +2,8 @@
 
 Authenticated by the console's session cookie (same origin only) or `?token=`. Pushes the CS's
 sessions whenever one of them changes (assignment, booth online/offline, hold, checklist,
-close), the booths' signals and arriving stills. While it is open the CS counts as connected;
+close), the CS itself (`{"type":"agent"}`: status, capacity, load), the booths' signals and
+arriving stills. While it is open the CS counts as connected;
 when it closes their grace period starts (hub.grace).
 """
 
@@ -20,7 +21,8 @@ from hub.broadcast import agent_topic
 from hub.console_auth import check_same_origin, session_cookie
 from hub.context import HubContext
 from hub.errors import ApiError
-from hub.views import agent_sessions_view
+from hub.store import Agent, Branch
+from hub.views import agent_sessions_view, agent_view
 
 router = APIRouter(tags=["agent events"])
 
@@ -28,9 +30,15 @@ router = APIRouter(tags=["agent events"])
 class AgentFeed(streams.Feed):
     kind = presence.AGENT
 
-    def snapshot(self, db: Session) -> dict[str, Any]:
+    def snapshots(self, db: Session) -> list[dict[str, Any]]:
+        """The CS's sessions, then the CS (status and load: the hub may set it offline)."""
         sessions = agent_sessions_view(db, self.owner_id, self.hub.settings.avg_service_seconds)
-        return {"type": "sessions", "sessions": sessions}
+        messages = [{"type": "sessions", "sessions": sessions}]
+        agent = db.get(Agent, self.owner_id)
+        if agent is not None:
+            branch = db.get(Branch, agent.branch_id)
+            messages.append({"type": "agent", "agent": agent_view(agent, branch, len(sessions))})
+        return messages
 
 
 def _authorize(hub: HubContext, websocket: WebSocket, token: str | None, agent_id: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,6 +17,7 @@ from hub import (
     call_control,
     changes,
     checkin,
+    console,
     events,
     housekeeping,
     outcome,
@@ -45,23 +44,8 @@ ROUTERS = (
     signaling,
     stills,
     outcome,
+    console,  # CS console page + its static files (/console); hub/console.py
 )
-
-
-def _install_console(app: FastAPI) -> None:
-    """The CS console page (`GET /console` and its static files under /console/).
-
-    CONSOLE: hub/console.py is the console's own module; this is its only hook. It may offer
-    `install(app)` (for static-file mounts) or a `router`; while it does not exist the API
-    works without the page.
-    """
-    if importlib.util.find_spec("hub.console") is None:
-        return
-    console = importlib.import_module("hub.console")
-    if hasattr(console, "install"):
-        console.install(app)
-    else:
-        app.include_router(console.router)
 
 
 def create_app(settings: HubSettings) -> FastAPI:
@@ -99,7 +83,6 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    _install_console(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:

@@ -64,7 +64,7 @@ def _collect(db: Session, _flush_context: Any) -> None:
             else:
                 mark(db, agents=[obj.recipient_id])
         elif isinstance(obj, Agent) and (_changed(obj, "status") or _changed(obj, "capacity")):
-            mark(db, branches=[obj.branch_id])  # free capacity changes every ETA
+            mark(db, branches=[obj.branch_id], agents=[obj.id])  # free capacity: every ETA
 
 
 def watch(factory: sessionmaker[Session], broadcaster: Broadcaster) -> None:

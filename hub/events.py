@@ -32,7 +32,7 @@ class BoothFeed(streams.Feed):
         super().__init__(hub, booth_id)
         self.current_id: int | None = None
 
-    def snapshot(self, db: Session) -> dict[str, Any]:
+    def snapshots(self, db: Session) -> list[dict[str, Any]]:
         """The booth's open session; once it ends, its final state (closed/cancelled)."""
         session = open_session_of_booth(db, self.owner_id)
         if session is None and self.current_id is not None:
@@ -42,7 +42,7 @@ class BoothFeed(streams.Feed):
             self.current_id = session.id
             view = session_view(db, session, self.hub.settings.avg_service_seconds)
         touch_booth(db, self.owner_id, utc_now())
-        return {"type": "session", "session": view}
+        return [{"type": "session", "session": view}]
 
 
 def _authorize(hub: HubContext, token: str | None, booth_id: str) -> BoothPrincipal:

@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 
 #: WebSocket close codes for refusals (the HTTP status + 4000).
 CLOSE_CODES = {"unauthorized": 4401, "booth_mismatch": 4403, "forbidden": 4403}
-_NOTHING = object()
 
 
 class Feed:
-    """What one connection of one booth or agent has been sent; subclasses make the snapshot."""
+    """What one connection of one booth or agent has been sent; subclasses make the snapshots
+    (one message per `type`, each sent again only when it changed)."""
 
     kind = ""
 
@@ -43,9 +43,9 @@ class Feed:
         self.cursor = 0
         self.presence_id: int | None = None
         self.refreshed_at = utc_now()
-        self.sent: Any = _NOTHING
+        self.sent: dict[str, dict[str, Any]] = {}
 
-    def snapshot(self, db: Session) -> dict[str, Any]:
+    def snapshots(self, db: Session) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def open(self) -> None:
@@ -56,14 +56,14 @@ class Feed:
             db.commit()
 
     def read(self) -> list[dict[str, Any]]:
-        """The snapshot if it changed, then every message posted since the last read."""
+        """The snapshots that changed, then every message posted since the last read."""
         now = utc_now()
         with self.hub.sessions() as db:
             messages = []
-            snapshot = self.snapshot(db)
-            if snapshot != self.sent:
-                messages.append(snapshot)
-                self.sent = snapshot
+            for snapshot in self.snapshots(db):
+                if self.sent.get(snapshot["type"]) != snapshot:
+                    messages.append(snapshot)
+                    self.sent[snapshot["type"]] = snapshot
             for message_id, payload in outbox.since(db, self.kind, self.owner_id, self.cursor):
                 messages.append(payload)
                 self.cursor = message_id

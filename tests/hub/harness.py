@@ -105,19 +105,41 @@ class HubProcess:
 
 
 class Api:
-    """Thin `requests` wrapper: `api.post(path, token, json)` → (status, body)."""
+    """Thin `requests` wrapper: `api.post(path, token, json)` → (status, body).
+
+    Cookies persist within one `Api` like in a browser (the console's login cookies); a bearer
+    `token` wins over them on the hub.
+    """
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.http = requests.Session()
 
-    def call(
-        self, method: str, path: str, token: str | None = None, json: Any = None
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.http.request(
-            method, self.base_url + path, json=json, headers=headers, timeout=10
+    def raw(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(
+            method, self.base_url + path, json=json, data=data, headers=headers, timeout=10
         )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        response = self.raw(method, path, token, json=json, headers=headers)
         return response.status_code, response.json()
 
     def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
@@ -125,6 +147,9 @@ class Api:
 
     def post(self, path: str, token: str | None = None, json: Any = None) -> tuple[int, Any]:
         return self.call("POST", path, token, json)
+
+    def put(self, path: str, token: str | None = None, json: Any = None) -> tuple[int, Any]:
+        return self.call("PUT", path, token, json)
 
     # the calls most tests make
     def checkin(self, booth_token: str, /, **body: str) -> tuple[int, Any]:
