@@ -21,6 +21,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import flow as f
 from kiosk.booth_devices import BoothDevices
+from kiosk.call import BoothCall, encode_jpeg
+from kiosk.call_control import CallControl
 from kiosk.config import KioskConfig
 from kiosk.effects import EffectRunner
 from kiosk.hub_client import HubClient, HubRefusal, HubUnavailable
@@ -96,18 +98,28 @@ class BoothApp(App):
             timeouts=f.Timeouts(idle=config.booth.idle_timeout_seconds),
             on_state=self._on_state,
         )
+        self.call = CallControl(
+            hub,
+            make_call=lambda **kw: BoothCall(devices.camera, devices.headset, config.call, **kw),
+            handle=self.handle,
+        )
         self.effects = EffectRunner(
             hub,
             post=self.post,
             headset=devices.headset_check,
             on_level=lambda level: Clock.schedule_once(lambda _dt: self._show_level(level)),
             on_wipe=self._wipe_local_data,
+            capture_still=lambda: encode_jpeg(devices.camera.full_resolution_still().image),
+            on_end_call=self.call.hang_up,
         )
-        self.events = SessionEvents(hub, lambda s: self.post(f.SessionChanged(s)))
+        self.events = SessionEvents(
+            hub,
+            on_session=lambda s: self.post(f.SessionChanged(s)),
+            on_message=lambda m: Clock.schedule_once(lambda _dt: self._on_hub_message(m)),
+        )
         self._video_event = None
         self._camera_texture = FrameTexture()
         self._remote_texture = FrameTexture()
-        self.call = None  # the media side of the call (kiosk.call), when one is up
         self._heartbeat_pending = False
 
     # Kivy lifecycle ------------------------------------------------------------------------
@@ -148,6 +160,7 @@ class BoothApp(App):
         self.effects.run(self.flow.start())
 
     def on_stop(self) -> None:
+        self.call.hang_up()
         self.events.stop()
         self.effects.shutdown()
         self.devices.stop()
@@ -167,6 +180,14 @@ class BoothApp(App):
         self.handle(f.Touch("still_here"))  # touching the screen is activity
 
     # the flow ------------------------------------------------------------------------------
+
+    def _on_hub_message(self, message: dict) -> None:
+        """Call signaling and still requests from the hub's event stream (UI/loop thread)."""
+        kind = message.get("type")
+        if kind == "signal":
+            self.call.on_signal(message.get("session_id"), message.get("data") or {})
+        elif kind == "still_request":
+            self.handle(f.StillRequested(message["request_id"], message["document"]))
 
     def post(self, event: f.Event) -> None:
         """Thread-safe: deliver an event to the flow on the UI thread."""
@@ -226,7 +247,7 @@ class BoothApp(App):
             screen.seconds = int(self.flow.capture_seconds_left(time.monotonic()) + 0.999)
         elif screen.name == "call":
             screen.self_view = camera
-            remote = self.call.remote_frame() if self.call else None
+            remote = self.call.remote_frame()
             screen.remote = self._remote_texture.show(*(remote or (None, 0)))
             screen.ids.self_view.canvas.ask_update()
             screen.ids.remote.canvas.ask_update()
