@@ -117,6 +117,10 @@ class BoothProcess:
     def flow(self) -> dict[str, Any]:
         return self.command("flow")
 
+    def remote_frames(self) -> int:
+        """Frames of the CS's video the booth has received in the current call."""
+        return self.command("call")["remote_frames"]
+
     def screenshot(self, path: Path) -> Path:
         self.command("screenshot", path=str(path))
         return path

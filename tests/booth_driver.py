@@ -88,6 +88,9 @@ def execute(app: BoothApp, command: dict) -> dict:
             "down": app.flow.down,
             "refusal": list(app.flow.refusal),
         }
+    if cmd == "call":
+        remote = app.call.remote_frame()
+        return {"remote_frames": remote[1] if remote else 0, "up": app.call.call is not None}
     if cmd == "quit":
         app.stop()
         return {}
