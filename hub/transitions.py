@@ -17,7 +17,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import audit
+from hub import audit, presence
 from hub.call_transitions import settle_focus
 from hub.errors import ApiError
 from hub.store import (
@@ -235,9 +235,10 @@ def set_agent_status(
 def expire_abandoned(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
     """Cancel the open sessions of booths silent for longer than the grace period.
 
-    A booth that disconnects keeps its session for `grace_seconds` (a restart takes less), also
-    one a CS holds: the console shows the booth offline meanwhile. After that the ticket is
-    given back and the CS's place is free again. Returns the branches whose queue changed.
+    Silent: no request, no heartbeat and no open event stream. A booth that disconnects keeps
+    its session for `grace_seconds` (a restart takes less), also one a CS holds: the console
+    shows the booth offline meanwhile. After that the ticket is given back and the CS's place
+    is free again. Returns the branches whose queue changed.
     """
     cutoff = now - dt.timedelta(seconds=grace_seconds)
     rows = db.execute(
@@ -245,10 +246,15 @@ def expire_abandoned(db: Session, now: dt.datetime, grace_seconds: int) -> set[s
         .join(Booth, Booth.id == ServiceSession.booth_id)
         .where(ServiceSession.state.in_(OPEN_SESSION_STATES))
     ).all()
+    silent = [
+        session
+        for session, last_seen in rows
+        if max(last_seen or session.created_at, session.created_at) < cutoff
+    ]
+    connected = presence.online_booths(db, {s.booth_id for s in silent}, now)
     changed: set[str] = set()
-    for session, last_seen in rows:
-        seen = max(last_seen or session.created_at, session.created_at)
-        if seen < cutoff:
+    for session in silent:
+        if session.booth_id not in connected:
             cancel(db, session, "system", now, reason="booth_silent")
             changed.add(session.branch_id)
     return changed
