@@ -107,7 +107,12 @@ def _check_config(args: argparse.Namespace) -> int:
     settings = load_settings(args.path)
     print(f"{args.path}: OK")
     for key, value in vars(settings).items():
-        shown = "(set)" if key == "secret" and value else value or "(empty: kept in the database)"
+        if key == "secret":
+            shown = "(set)" if value else "(empty: kept in the database)"
+        elif key == "data_dir" and not value:
+            shown = f"(empty: {settings.resolved_data_dir()})"
+        else:
+            shown = value
         print(f"  {key} = {shown}")
     return 0
 

@@ -59,3 +59,42 @@ def test_command_line_flags_override_the_file(tmp_path: Path):
     path.write_text('port = 8800\ndatabase_url = "sqlite:///a.db"\n')
     settings = load_settings(path).with_overrides(port=9900, database_url=None)
     assert (settings.port, settings.database_url) == (9900, "sqlite:///a.db")
+
+
+def test_example_config_documents_the_call_settings():
+    settings = load_settings(ROOT / "config" / "hub.example.toml")
+    defaults = HubSettings()
+    assert settings.agent_grace_seconds == defaults.agent_grace_seconds == 30
+    assert settings.still_retention_days == defaults.still_retention_days == 30
+    assert settings.data_dir == defaults.data_dir == ""
+
+
+@pytest.mark.parametrize(
+    ("database_url", "data_dir", "expected"),
+    [
+        ("sqlite:////var/lib/bilik/hub.db", "", Path("/var/lib/bilik")),
+        ("sqlite:///var/hub.db", "", Path("var")),
+        ("postgresql+psycopg://bilik@localhost/bilik", "", Path("var")),
+        ("sqlite:////var/lib/bilik/hub.db", "/srv/bilik", Path("/srv/bilik")),
+    ],
+)
+def test_stills_live_next_to_the_sqlite_file_unless_data_dir_says_otherwise(
+    database_url: str, data_dir: str, expected: Path
+):
+    settings = HubSettings(database_url=database_url, data_dir=data_dir)
+    assert settings.resolved_data_dir() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("agent_grace_seconds = 0", "'agent_grace_seconds' = 0 is out of range; use 1..3600"),
+        ("still_retention_days = 0", "'still_retention_days' = 0 is out of range"),
+        ("data_dir = 5", "'data_dir' must be a string"),
+    ],
+)
+def test_bad_call_settings_name_the_key(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "hub.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(path)
