@@ -50,6 +50,13 @@ class Console:
     def tile_of(self, session_id: int) -> Locator:
         return self.page.locator(f"article.tile[data-session-id='{session_id}']")
 
+    def accept(self, n: int) -> None:
+        """Select tile `n` with its key and accept its session with A."""
+        expect(self.tile(n)).to_have_attribute("data-state", "assigned")
+        self.press(str(n))
+        self.press("a")
+        expect(self.tile(n)).not_to_have_attribute("data-state", "assigned")
+
     def press(self, key: str) -> None:
         """A key press on the page body (where a CS's keyboard focus rests between actions)."""
         self.page.keyboard.press(key)

@@ -66,8 +66,7 @@ def test_keys_1_to_5_focus_tiles_and_put_the_others_on_hold(console: Console) ->
     for n, session_id in enumerate(sessions, start=1):
         expect(console.tile(n)).to_have_attribute("data-session-id", str(session_id))
     for n in (1, 2, 3):
-        console.press(str(n))
-        console.press("a")  # accept the focused session
+        console.accept(n)
         expect(console.tile(n)).to_have_attribute("data-state", "connecting")
 
     for n in (2, 3, 1, 3):
@@ -121,8 +120,7 @@ def test_checklist_shows_npwp_only_when_balance_over_50_million(console: Console
     console.login()
     console.go_online()
     session_id = console.participant(0)
-    console.press("1")
-    console.press("a")
+    console.accept(1)
     panel = console.page.locator("#checklist")
     expect(panel).to_be_enabled()
     npwp = panel.locator("input[name=npwp]")
@@ -159,8 +157,7 @@ def test_close_dialog_needs_missing_documents_or_a_reason(console: Console) -> N
     console.go_online()
     session_id = console.participant(0)
     page = console.page
-    console.press("1")
-    console.press("a")
+    console.accept(1)
     page.locator("#checklist input[name=ektp]").check()
     page.locator("#checklist input[name=kk]").check()
     expect(page.locator("#checklist .save-status")).to_have_text(re.compile("Tersimpan"))
@@ -213,8 +210,7 @@ def test_reject_sends_reason_and_tile_numbers_stay_with_their_session(console: C
     console.go_online()
     first, second, third = (console.participant(i, name=f"Peserta Nomor {i}") for i in range(3))
     expect(console.tile(3)).to_have_attribute("data-session-id", str(third))
-    console.press("2")
-    console.press("a")
+    console.accept(2)
     console.press("c")
     dialog = console.page.locator("#close-dialog")
     dialog.locator("input[value=rejected]").check()

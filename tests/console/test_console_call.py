@@ -56,12 +56,6 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def accept(console: Console, n: int) -> None:
-    console.press(str(n))
-    console.press("a")
-    expect(console.tile(n)).not_to_have_attribute("data-state", "assigned")
-
-
 def test_booth_video_plays_and_cs_microphone_reaches_only_the_focused_booth(
     console: Console, booth_peers: Callable[[int], BoothPeer]
 ) -> None:
@@ -75,12 +69,12 @@ def test_booth_video_plays_and_cs_microphone_reaches_only_the_focused_booth(
     expect(tile1.locator(".badge.offline")).to_be_hidden()
 
     started = time.monotonic()
-    accept(console, 1)
+    console.accept(1)
     assert first.connected.wait(10), "booth 1 never connected"
     expect(tile1).to_have_attribute("data-state", "in_call")
     wait_for(lambda: frames_decoded(tile1) > 0, 10, "first frame from booth 1 in the console")
     first_frame = time.monotonic() - started
-    accept(console, 2)
+    console.accept(2)
     assert second.connected.wait(10), "booth 2 never connected"
     expect(tile2).to_have_attribute("data-state", "in_call")
 
@@ -144,8 +138,8 @@ def test_document_still_arrives_in_tile_and_opens_zoomable(
     peer = booth_peers(0)
     booth_peers(1)
     booth_peers(2)
-    accept(console, 2)
-    accept(console, 1)
+    console.accept(2)
+    console.accept(1)
     wait_for(lambda: frames_decoded(console.tile(1)) > 10, 15, "video from booth 1")
     wait_for(lambda: frames_decoded(console.tile(2)) > 10, 15, "video from booth 2")
 

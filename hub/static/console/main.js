@@ -28,6 +28,11 @@ class ConsoleApp {
     this.focusedId = null;
     this.focusRequests = 0; // focus POSTs in flight: until they finish, the local choice stands
     this.focusQuietUntil = 0; // ... and until then (pushes sent before the POST may still come)
+    this.focusChain = Promise.resolve(); // focus POSTs, one after the other
+    this.statusChain = Promise.resolve(); // status POSTs, likewise
+    this.statusPending = 0;
+    this.wantedCapacity = null; // the capacity the CS chose, until the hub confirms it
+    this.wantedFocus = null;
     this.listening = new Set(); // on-hold booths the CS chose to hear
     this.calls = new Map(); // id -> Call
     this.stats = new Map(); // id -> last Call.sample()
@@ -173,15 +178,28 @@ class ConsoleApp {
 
   // ---- status --------------------------------------------------------------------------
 
-  async setStatus(status, capacity) {
-    if (!this.agent) return;
-    try {
-      const { agent } = await hub.setStatus(this.agent.id, status, capacity ?? this.agent.capacity);
-      this.agent = agent;
+  /** Status and capacity changes go out one after the other, so the last choice is the one
+   * the hub keeps (two requests in flight could land in either order). */
+  setStatus(status, capacity) {
+    if (!this.agent) return Promise.resolve();
+    if (capacity) this.wantedCapacity = capacity;
+    const send = async () => {
+      if (!this.agent) return;
+      try {
+        const wanted = this.wantedCapacity ?? this.agent.capacity;
+        const { agent } = await hub.setStatus(this.agent.id, status, wanted);
+        this.agent = agent;
+      } catch (err) {
+        this.failed(err);
+      }
+    };
+    this.statusChain = this.statusChain.then(send);
+    this.statusPending += 1;
+    return this.statusChain.finally(() => {
+      this.statusPending -= 1;
+      if (this.statusPending === 0) this.wantedCapacity = null;
       this.render();
-    } catch (err) {
-      this.failed(err);
-    }
+    });
   }
 
   streamState(up) {
@@ -369,11 +387,21 @@ class ConsoleApp {
   /** Tell the hub (booths then show on hold / in call). A session not yet accepted cannot be
    * focused on the hub (409): locally it is selected, and accepting it focuses it. */
   async postFocus(id) {
+    // One focus POST at a time, in the order the CS chose; a choice already replaced by a
+    // newer one is not sent at all (two POSTs in flight could land in either order).
+    this.wantedFocus = id;
     this.focusRequests += 1;
+    const send = async () => {
+      if (this.wantedFocus !== id || !this.agent) return;
+      try {
+        await hub.focus(this.agent.id, id);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === "invalid_state")) this.failed(err);
+      }
+    };
+    this.focusChain = this.focusChain.then(send);
     try {
-      await hub.focus(this.agent.id, id);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === "invalid_state")) this.failed(err);
+      await this.focusChain;
     } finally {
       this.focusRequests -= 1;
       this.focusQuietUntil = Date.now() + FOCUS_QUIET_MS;
@@ -405,7 +433,8 @@ class ConsoleApp {
         const merged = { ...this.sessions.get(id), ...answer.session };
         this.applySessions([...this.sessions.values()].map((s) => (s.id === id ? merged : s)));
       }
-      if (talkNow && this.sessions.has(id)) {
+      const stillWanted = this.focusedId === null || this.focusedId === id; // not moved on
+      if (talkNow && stillWanted && this.sessions.has(id)) {
         this.setLocalFocus(id, false);
         await this.postFocus(id);
       }
@@ -511,7 +540,7 @@ class ConsoleApp {
     for (const button of document.querySelectorAll("button.status")) {
       button.setAttribute("aria-pressed", String(agent?.status === button.dataset.status));
     }
-    if (agent) $("#capacity").value = String(agent.capacity ?? 1);
+    if (agent) $("#capacity").value = String(this.wantedCapacity ?? agent.capacity ?? 1);
 
     const entries = [];
     for (const [id, session] of this.sessions) {

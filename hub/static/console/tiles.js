@@ -67,25 +67,26 @@ class Tile {
     const holdBadge = el("strong");
     setLabel(holdBadge, "badge_on_hold");
     hold.append(holdBadge, el("span", "", t("on_hold_hint")));
-    media.append(this.video, this.noVideo, hold);
+    // Badges sit on the picture; "on hold" is the striped overlay itself, not a badge.
+    this.badges = el("div", "badges");
+    this.badgeTalking = el("span", "badge talking");
+    setLabel(this.badgeTalking, "badge_talking");
+    this.badgeOffline = el("span", "badge offline");
+    setLabel(this.badgeOffline, "badge_offline");
+    this.badgePriority = el("span", "badge priority", t("priority"));
+    this.badges.append(this.badgeTalking, this.badgeOffline, this.badgePriority);
+    media.append(this.video, this.noVideo, hold, this.badges);
 
     const head = el("header", "tile-head");
     this.key = el("kbd", "slot-key");
     const who = el("div", "who");
     this.name = el("span", "name");
+    const ids = el("span", "ids");
     this.nik = el("span", "nik");
     this.code = el("span", "code");
-    who.append(this.name, this.nik, this.code);
-    this.badges = el("div", "badges");
-    this.badgeTalking = el("span", "badge talking");
-    setLabel(this.badgeTalking, "badge_talking");
-    this.badgeHold = el("span", "badge on-hold");
-    setLabel(this.badgeHold, "badge_on_hold");
-    this.badgeOffline = el("span", "badge offline");
-    setLabel(this.badgeOffline, "badge_offline");
-    this.badgePriority = el("span", "badge priority", t("priority"));
-    this.badges.append(this.badgeTalking, this.badgeHold, this.badgeOffline, this.badgePriority);
-    head.append(this.key, who, this.badges);
+    ids.append(this.nik, this.code);
+    who.append(this.name, ids);
+    head.append(this.key, who);
 
     const facts = el("dl", "facts");
     const fact = (labelKey, className) => {
@@ -97,7 +98,7 @@ class Tile {
     this.slot = fact("booth", "slot");
     this.duration = fact("duration", "duration");
     this.quality = fact("quality", "quality");
-    this.state = el("p", "state");
+    this.state = el("span", "state");
 
     const actions = el("div", "tile-actions");
     this.acceptButton = el("button", "accept primary");
@@ -113,12 +114,12 @@ class Tile {
       event.stopPropagation();
       hooks.onListen(sessionId);
     });
-    actions.append(this.acceptButton, this.listenButton);
+    actions.append(this.state, this.acceptButton, this.listenButton);
 
     this.strip = el("div", "still-strip");
     this.stripIds = "";
 
-    root.append(head, media, facts, this.state, this.strip, actions);
+    root.append(head, media, facts, this.strip, actions);
     root.addEventListener("click", () => hooks.onFocus(sessionId));
     this.root = root;
     this.hooks = hooks;
@@ -162,7 +163,6 @@ class Tile {
     setText(this.nik, ticket.nik_masked ?? "");
     setText(this.code, session.booking_code ?? ticket.booking_code ?? "");
     this.badgeTalking.hidden = !(focused && inCall);
-    this.badgeHold.hidden = !onHold;
     this.badgeOffline.hidden = boothOnline;
     this.badgePriority.hidden = !ticket.priority;
 
@@ -279,5 +279,9 @@ export class TileGrid {
       for (const tile of this.tiles.values()) if (tile.stream) tile.video.play().catch(() => {});
     }
     this.root.dataset.count = String(entries.length);
+    // Speaker layout: the focused tile takes 2x2 cells at the left, the others two per column
+    // at its right, so five booths fit on one screen without scrolling.
+    const shown = children.length;
+    this.root.style.setProperty("--cols", String(shown <= 1 ? 2 : 2 + Math.ceil((shown - 1) / 2)));
   }
 }
