@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub import audit, changes
@@ -106,10 +106,16 @@ def close_stream(
     if is_live(db, kind, owner, now):
         return
     subject = f"{kind}:{owner}"
-    audit.record(db, subject, f"{kind}_disconnected", subject, {"reason": reason}, now)
+    actor = subject if reason == "closed" else "system"
+    audit.record(db, actor, f"{kind}_disconnected", subject, {"reason": reason}, now)
     if kind == BOOTH:
-        # The booth was there until `at`: its grace period starts then, not at its last touch.
-        db.execute(update(Booth).where(Booth.id == owner).values(last_seen=at))
+        # The booth was there until `at`: its grace period starts then, not at its last touch
+        # (a later request or heartbeat, through another process, counts more).
+        db.execute(
+            update(Booth)
+            .where(Booth.id == owner, or_(Booth.last_seen.is_(None), Booth.last_seen < at))
+            .values(last_seen=at)
+        )
         changes.mark(db, agents=_agents_of_booth(db, owner))
 
 

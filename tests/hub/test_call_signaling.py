@@ -104,7 +104,7 @@ def test_offer_reaches_the_booth_and_the_answer_reaches_the_console(
         assert signal(api, staffed.booths[0].token, sid, ANSWER)[0] == 200
         answer = console.next(lambda m: m["type"] == "signal")
         assert answer == {"type": "signal", "session_id": sid, "data": ANSWER}
-        assert time.monotonic() - started < 1.5  # pushed, not found by the 2 s re-check
+        assert time.monotonic() - started < 1.9  # pushed, not found by the 2 s re-check
         assert signal(api, cs, sid, {"kind": "bye"})[0] == 200
         bye = booth.next(lambda m: m["type"] == "signal")
         assert bye["data"] == {"kind": "bye"}
