@@ -215,7 +215,13 @@ class ConsoleApp {
     else if (msg.type === "signal") this.onSignal(msg.session_id, msg.data ?? {});
     else if (msg.type === "still") this.onStill(msg.session_id, msg.still);
     else if (msg.type === "agent" && msg.agent) {
+      const was = this.agent?.status;
       this.agent = msg.agent;
+      // The hub sets a CS offline after their connection dropped for longer than its grace
+      // period (their booths went to other CS): say so, or the CS waits for nobody.
+      if (was && was !== "offline" && msg.agent.status === "offline" && this.statusPending === 0) {
+        this.toast(t("set_offline_by_hub"), true);
+      }
       this.render();
     }
   }
@@ -381,11 +387,13 @@ class ConsoleApp {
     this.setLocalFocus(id, true);
     if (!changed && !this.sessions.get(id).on_hold) return;
     this.announce(t("focused", { n: this.slots.get(id) }));
-    await this.postFocus(id);
+    // A session not yet accepted cannot be focused on the hub: selecting it puts every call on
+    // hold (the CS's microphone now reaches nobody, and the booths say so); accepting it then
+    // focuses it.
+    await this.postFocus(CALL_STATES.has(this.sessions.get(id).state) ? id : null);
   }
 
-  /** Tell the hub (booths then show on hold / in call). A session not yet accepted cannot be
-   * focused on the hub (409): locally it is selected, and accepting it focuses it. */
+  /** Tell the hub which call the CS talks to (null: none); booths then show on hold / in call. */
   async postFocus(id) {
     // One focus POST at a time, in the order the CS chose; a choice already replaced by a
     // newer one is not sent at all (two POSTs in flight could land in either order).

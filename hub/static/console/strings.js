@@ -19,6 +19,10 @@ const CATALOG = {
   capacity: ["Kapasitas", "Capacity"],
   stream_live: ["Terhubung ke hub", "Connected to hub"],
   stream_down: ["Koneksi ke hub terputus, mencoba lagi…", "Hub connection lost, retrying…"],
+  set_offline_by_hub: [
+    "Koneksi Anda sempat terputus: status diubah ke \u201cTidak aktif\u201d dan peserta dialihkan. Pilih \u201cSiap\u201d untuk melayani lagi.",
+    "Your connection dropped: you were set offline and your participants moved on. Choose \u201cOnline\u201d to serve again.",
+  ],
   camera_off: ["Kamera/mikrofon tidak tersedia", "Camera/microphone unavailable"],
   self_view: ["Kamera Anda", "Your camera"],
   help: ["Pintasan", "Shortcuts"],
