@@ -4,6 +4,10 @@ Posted inside the caller's transaction, delivered by whichever hub process holds
 recipient's stream (woken at once in this process, found by the re-check in another). A stream
 delivers only what was posted after it connected: a party that reconnects starts over (the
 console offers again), it does not replay an old offer.
+
+Streams read by id (`since`): on SQLite writers are serialised, so ids commit in order. On
+PostgreSQL a message could commit after one with a higher id and be passed over; a central
+PostgreSQL hub should read a short window back and skip ids already sent.
 """
 
 from __future__ import annotations
