@@ -147,10 +147,13 @@ class BoothPeer:
         return self
 
     def stop(self) -> None:
+        """Close the event stream and the call (again: nothing happens)."""
+        if self._thread is None or not self._thread.is_alive():
+            return
         if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(10)
+            with contextlib.suppress(RuntimeError):  # the loop ended by itself meanwhile
+                self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
 
     def _run(self) -> None:
         asyncio.run(self._main())

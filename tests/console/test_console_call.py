@@ -126,6 +126,34 @@ def test_booth_video_plays_and_cs_microphone_reaches_only_the_focused_booth(
     )
 
 
+def test_booth_that_drops_and_returns_gets_a_new_offer_and_video_resumes(
+    console: Console, booth_peers: Callable[[int], BoothPeer]
+) -> None:
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    peer = booth_peers(0)
+    tile = console.tile(1)
+    console.accept(1)
+    assert peer.connected.wait(10), "booth never connected"
+    wait_for(lambda: frames_decoded(tile) > 10, 10, "video before the drop")
+
+    peer.stop()  # the booth's event stream closes (a restart, a cable)
+    expect(tile).to_have_attribute("data-booth-online", "false")
+    expect(tile.locator(".badge.offline")).to_be_visible()
+    assert console.session(session_id, 0)["state"] in ("connecting", "in_call")  # kept
+
+    back = booth_peers(0)
+    expect(tile).to_have_attribute("data-booth-online", "true")
+    assert back.connected.wait(10), "the console did not offer again"
+    assert back.offers == 1
+    # a new peer connection: its frame counter starts again and rises
+    wait_for(lambda: frames_decoded(tile) > 0, 10, "video after the return")
+    before = frames_decoded(tile)
+    wait_for(lambda: frames_decoded(tile) > before + 20, 10, "video running after the return")
+    expect(tile.locator(".badge.offline")).to_be_hidden()
+
+
 def test_document_still_arrives_in_tile_and_opens_zoomable(
     console: Console, booth_peers: Callable[[int], BoothPeer]
 ) -> None:
