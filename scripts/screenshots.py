@@ -6,6 +6,7 @@ README's pictures are what a participant sees. Output: docs/screenshots/<screen>
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import sys
@@ -13,9 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+
 from scripts.null_audio import NullSinkServer
 from scripts.virtual_screen import VirtualScreen
 from tests.booth import BoothProcess, booth_env
+from tests.console.booth_peer import BoothPeer
+from tests.console.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.console.helpers import Console
 from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
 from tests.videos import write_ticket_video
 
@@ -31,7 +37,7 @@ def main(out: Path) -> int:
         database = f"sqlite:///{tmp / 'hub.db'}"
         hub = HubProcess(write_config(tmp / "hub.toml", database, port), port, tmp / "hub.log")
         try:
-            take_all(out, tmp, display, f"http://127.0.0.1:{port}", Seeder(database), audio)
+            take_all(out, tmp, display, hub, Seeder(database), audio)
         finally:
             hub.stop()
             screen.stop()
@@ -40,10 +46,31 @@ def main(out: Path) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def console_in_chromium(hub_url: str, branch, seeder: Seeder, hub: HubProcess):
+    """The CS console in headless Debian chromium (fake camera and microphone), logged out."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        context = browser.new_context(base_url=hub_url, permissions=["camera", "microphone"])
+        try:
+            yield Console(context.new_page(), Api(hub_url), branch, seeder, hub)
+        finally:
+            context.close()
+            browser.close()
+
+
 def take_all(
-    out: Path, tmp: Path, display: str, hub_url: str, seeder: Seeder, audio: NullSinkServer
+    out: Path,
+    tmp: Path,
+    display: str,
+    hub_process: HubProcess,
+    seeder: Seeder,
+    audio: NullSinkServer,
 ) -> None:
-    branch = seeder.branch(booths=4, agents=1)  # a zone where it is about noon: slots fit today
+    hub_url = hub_process.base_url
+    branch = seeder.branch(booths=5, agents=1)  # a zone where it is about noon: slots fit today
     ticket = seeder.ticket(
         branch, start_in=dt.timedelta(minutes=-5), length=dt.timedelta(minutes=10)
     )
@@ -89,12 +116,40 @@ def take_all(
         main_booth.tap("headset_ok")
         main_booth.wait_state("waiting")
         shot(main_booth, "waiting", settle=1.0)
-        api = Api(hub_url)
-        agent = branch.agents[0]
-        token = api.login(agent.username, agent.password)
-        api.post(f"/api/v1/agents/{agent.id}/status", token, {"status": "online"})
-        main_booth.wait_state("assigned")
-        shot(main_booth, "assigned")
+        with console_in_chromium(hub_url, branch, seeder, hub_process) as console:
+            console.login()
+            console.go_online()
+            main_booth.wait_state("assigned")
+            shot(main_booth, "assigned")
+            console.press("1")
+            console.press("a")  # the CS accepts: the console calls the booth
+            main_booth.wait_state("in_call", timeout=20)
+            shot(main_booth, "call", settle=2.0)
+            console.press("e")  # the CS asks for the e-KTP
+            main_booth.wait_state("capturing_document")
+            shot(main_booth, "document_capture", settle=1.0)
+            main_booth.wait_state("in_call", timeout=15)
+            other = BoothPeer(hub_url, branch.booths[4], label="Bilik 5").start()
+            try:
+                console.participant(4, name="Siti Rahmawati")
+                console.page.wait_for_selector("article.tile[data-slot='2']")
+                console.press("2")
+                console.press("a")  # the CS turns to another booth: this one waits
+                main_booth.wait_state("on_hold", timeout=20)
+                shot(main_booth, "on_hold", settle=1.0)
+                console.press("1")
+                main_booth.wait_state("in_call")
+            finally:
+                other.stop()
+            console.press("c")
+            dialog = console.page.locator("#close-dialog")
+            dialog.locator("input[value=incomplete]").check()
+            for box in dialog.locator("input[name=missing]").all():
+                box.uncheck()
+            dialog.locator("input[name=missing][value=leaving_proof]").check()
+            dialog.locator("[data-role=send]").click()
+            main_booth.wait_state("finished")
+            shot(main_booth, "finished")
     finally:
         main_booth.stop()
 
