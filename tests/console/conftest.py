@@ -1,6 +1,10 @@
 """Fixtures for the CS console tests: one real `bilik-hub serve` on loopback, Debian chromium
 driven by Playwright (never a downloaded browser), a fresh browser context per test with camera
 and microphone allowed (Chromium's fake devices), and a fresh branch per test.
+
+The hub and the browser live as long as this package's tests (scope "package": one launch for
+the whole console suite). Not "session": a sync Playwright left running would make the next
+package's own `sync_playwright()` (tests/e2e) fail in the same pytest run.
 """
 
 from __future__ import annotations
@@ -31,12 +35,12 @@ CHROMIUM_FLAGS = [
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_hub_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('console-hub') / 'hub.db'}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_hub(
     tmp_path_factory: pytest.TempPathFactory, console_hub_db: str
 ) -> Iterator[HubProcess]:
@@ -48,7 +52,7 @@ def console_hub(
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_seeder(console_hub_db: str, console_hub: HubProcess) -> Seeder:
     return Seeder(console_hub_db)
 
@@ -64,7 +68,7 @@ def branch(console_seeder: Seeder) -> BranchInfo:
     return console_seeder.branch(booths=5, agents=1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (never download a browser)")
