@@ -90,10 +90,12 @@ class BoothCall:
         on_problem: ProblemCallback | None = None,
         connect_timeout: float = 20.0,
         media_timeout: float = 5.0,
+        mic_timeout: float = 2.0,
     ) -> None:
-        """``on_state(CallState)``: every state change. ``on_problem(device, message)``:
-        "microphone" or "earphones" could not be opened; the call goes on without it (the CS
-        still sees the participant), and the app decides what to show.
+        """``on_state(CallState)``: every state change. ``on_problem(device, message)``: the
+        "microphone" or the "earphones" could not be opened, or the microphone went silent for
+        ``mic_timeout`` seconds mid-call (a headset unplugged). The call goes on (the CS still
+        sees the participant; a missing microphone sends silence); the app decides what to show.
         ``connect_timeout``: seconds from the answer to a connected call before it counts as
         failed. ``media_timeout``: seconds without any frame from the CS, once frames came,
         before the call counts as disconnected (aiortc itself notices a vanished peer only
@@ -105,6 +107,7 @@ class BoothCall:
         self.on_problem = on_problem
         self.connect_timeout = connect_timeout
         self.media_timeout = media_timeout
+        self.mic_timeout = mic_timeout
         self.state = CallState.NEW
         self.pc: RTCPeerConnection | None = None
         self.camera_track = CameraTrack(camera, (self.config.video_width, self.config.video_height))
@@ -117,6 +120,7 @@ class BoothCall:
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._remote_tracks: list[MediaStreamTrack] = []
+        self._mic_silent = False
 
     # -- signaling ---------------------------------------------------------------------------
     async def answer(self, offer_sdp: str) -> str:
@@ -156,14 +160,12 @@ class BoothCall:
 
     # -- internals ---------------------------------------------------------------------------
     async def _microphone_or_silence(self) -> MediaStreamTrack:
-        microphone = MicrophoneTrack(self.headset)
+        self.microphone = microphone = MicrophoneTrack(self.headset)
         try:
             await microphone.start()
         except HeadsetMissing as exc:
-            microphone.stop()
             self._problem("microphone", str(exc))
             return AudioStreamTrack()  # silence keeps the audio line negotiated
-        self.microphone = microphone
         return microphone
 
     def _on_track(self, track: MediaStreamTrack) -> None:
@@ -200,6 +202,7 @@ class BoothCall:
                 self._set_state(CallState.FAILED)
                 await self.close()
                 return
+            self._check_microphone(now)
             last = self._last_media_at()
             if last is None or self.state not in (CallState.CONNECTED, CallState.DISCONNECTED):
                 continue
@@ -210,6 +213,17 @@ class BoothCall:
             elif not quiet and self.state is CallState.DISCONNECTED:
                 self._set_state(CallState.CONNECTED)
 
+    def _check_microphone(self, now: float) -> None:
+        """A headset unplugged mid-call stops the microphone without an error: say so once
+        per silence, so the app can show it (the CS hears nothing meanwhile)."""
+        mic = self.microphone
+        if mic is None or mic.last_audio_at is None:
+            return
+        silent = now - mic.last_audio_at > self.mic_timeout
+        if silent and not self._mic_silent:
+            self._problem("microphone", f"no audio from the microphone for {self.mic_timeout:g} s")
+        self._mic_silent = silent
+
     def _last_media_at(self) -> float | None:
         times = [self.remote_video.last_frame_at, self.remote_audio.last_frame_at]
         return max((t for t in times if t is not None), default=None)
@@ -218,11 +232,12 @@ class BoothCall:
         if self._watchdog is not None and self._watchdog is not asyncio.current_task():
             self._watchdog.cancel()
         self.camera_track.stop()
-        if self.microphone is not None:
-            self.microphone.stop()
         if self.pc is not None:
             await self.pc.close()
-        await asyncio.gather(self.remote_video.stop(), self.remote_audio.stop())
+        devices = [self.remote_video.stop(), self.remote_audio.stop()]
+        if self.microphone is not None:
+            devices.append(self.microphone.aclose())
+        await asyncio.gather(*devices)
         self._set_state(CallState.CLOSED)
 
     def _set_state(self, state: CallState) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fractions
 import logging
+import threading
 import time
 
 import av
@@ -19,15 +20,14 @@ import numpy as np
 import sounddevice as sd
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from kiosk.devices.headset import Headset, HeadsetMissing, _abort, _start, find_device
+from kiosk.call.audio_streams import StreamHolder, close, open_started
+from kiosk.devices.headset import Headset, HeadsetMissing, find_device
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = 960  # 20 ms, aiortc's audio packetization time
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
-#: A silent microphone is logged once it has delivered nothing for this long.
-STALL_SECONDS = 1.0
 
 
 class MicrophoneTrack(MediaStreamTrack):
@@ -38,7 +38,8 @@ class MicrophoneTrack(MediaStreamTrack):
     48 kHz record at their own rate and are resampled. Timestamps count samples recorded, so a
     dropped block leaves a gap in time rather than shifting everything after it.
 
-    Create, start and ``recv`` on the asyncio loop; ``stop()`` may be called from anywhere.
+    Create, start and ``recv`` on the asyncio loop. ``stop()`` (aiortc's, sync) may be called
+    from anywhere and closes the device on a thread; ``await aclose()`` also waits for that.
     """
 
     kind = "audio"
@@ -50,7 +51,9 @@ class MicrophoneTrack(MediaStreamTrack):
         self._queue: asyncio.Queue[tuple[int, bytes] | None] | None = None
         self._queue_frames = queue_frames
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stream: sd.InputStream | None = None
+        self._holder = StreamHolder()
+        self._opening: asyncio.Future[None] | None = None
+        self._closer: threading.Thread | None = None
         self._captured = 0  # samples recorded so far, at the device rate
         self._resampler: av.AudioResampler | None = None
         self._pending: list[av.AudioFrame] = []
@@ -67,14 +70,15 @@ class MicrophoneTrack(MediaStreamTrack):
         return self._rate
 
     async def start(self) -> None:
-        """Open and start the microphone stream (off the loop: PortAudio may take a while)."""
-        if self._stream is not None:
-            return
-        self._loop = asyncio.get_running_loop()
-        self._queue = asyncio.Queue()
-        self._stream = await asyncio.to_thread(self._open)
+        """Open and start the microphone (off the loop: PortAudio may take a while). Raises
+        ``HeadsetMissing``. Cancelling the wait does not leak the stream: ``stop()`` closes it."""
+        if self._opening is None:
+            self._loop = asyncio.get_running_loop()
+            self._queue = asyncio.Queue()
+            self._opening = asyncio.ensure_future(asyncio.to_thread(self._open))
+        await asyncio.shield(self._opening)
 
-    def _open(self) -> sd.InputStream:
+    def _open(self) -> None:
         device = find_device(self.headset.input_name, "input")
         rate = SAMPLE_RATE
         try:
@@ -87,19 +91,20 @@ class MicrophoneTrack(MediaStreamTrack):
             log.info("microphone records at %d Hz, resampled to %d Hz", rate, SAMPLE_RATE)
         self._rate = rate
         try:
-            stream = sd.InputStream(
-                device=device,
-                channels=1,
-                samplerate=rate,
-                dtype="int16",
-                blocksize=rate * FRAME_SAMPLES // SAMPLE_RATE,
-                latency="low",
-                callback=self._on_audio,
+            stream = open_started(
+                lambda: sd.InputStream(
+                    device=device,
+                    channels=1,
+                    samplerate=rate,
+                    dtype="int16",
+                    blocksize=rate * FRAME_SAMPLES // SAMPLE_RATE,
+                    latency="high",
+                    callback=self._on_audio,
+                )
             )
-            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"microphone cannot be opened: {exc}") from exc
-        return stream
+        self._holder.opened(stream)
 
     def _on_audio(self, indata: np.ndarray, frames: int, _time: object, _status: object) -> None:
         """PortAudio's thread: no waiting, no logging here."""
@@ -141,21 +146,31 @@ class MicrophoneTrack(MediaStreamTrack):
         return self._pending.pop(0)
 
     async def _next_block(self) -> tuple[int, bytes] | None:
+        # A plain get, no asyncio.wait_for: on Python 3.11 wait_for can swallow the sender's
+        # cancellation when the get completes at the same moment, and aiortc's sender then
+        # never stops (RTCPeerConnection.close() hung here). A silent microphone is noticed by
+        # BoothCall's watchdog from ``last_audio_at`` instead.
         assert self._queue is not None
-        try:
-            return await asyncio.wait_for(self._queue.get(), STALL_SECONDS)
-        except TimeoutError:
-            log.warning("microphone delivered nothing for %.0f s; still waiting", STALL_SECONDS)
-            return await self._queue.get()
+        return await self._queue.get()
 
     def stop(self) -> None:
-        stream, self._stream = self._stream, None
+        stream = self._holder.take()
         if stream is not None:
-            _abort(stream)
+            # closing waits for PortAudio's lock and thread: not on the loop, which draws the UI
+            self._closer = threading.Thread(target=close, args=(stream,), name="call-mic-close")
+            self._closer.start()
         if self._queue is not None and self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
         super().stop()
+
+    async def aclose(self) -> None:
+        """``stop()``, then wait until the device is really closed (also one still opening)."""
+        self.stop()
+        if self._opening is not None:
+            await asyncio.gather(self._opening, return_exceptions=True)
+        if self._closer is not None:
+            await asyncio.to_thread(self._closer.join)
 
 
 def _frame(data: bytes, rate: int, pts: int) -> av.AudioFrame:

@@ -22,7 +22,8 @@ import numpy as np
 import sounddevice as sd
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from kiosk.devices.headset import Headset, HeadsetMissing, _close, _start, find_device
+from kiosk.call.audio_streams import StreamHolder, close, open_started
+from kiosk.devices.headset import Headset, HeadsetMissing, find_device
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +127,23 @@ class RemoteAudioPlayer:
         #: ``time.monotonic()`` of the newest remote frame, None before the first
         self.last_frame_at: float | None = None
         self._buffer: _SampleBuffer | None = None
-        self._stream: sd.OutputStream | None = None
+        self._holder = StreamHolder()
         self._resampler: av.AudioResampler | None = None
         self._task: asyncio.Task[None] | None = None
-        self._opened = asyncio.Event()
+        self._opening: asyncio.Future[None] | None = None
 
     def start(self, track: MediaStreamTrack) -> None:
         """Begin playing ``track``. Call on the loop."""
         if self._task is None:
+            # its own task, never cancelled: a stream opened by an abandoned thread would leak
+            self._opening = asyncio.ensure_future(asyncio.to_thread(self._open))
             self._task = asyncio.create_task(self._run(track), name="call-remote-audio")
 
     async def wait_open(self) -> bool:
         """Wait until the device is open (or failed to open); True when it plays."""
-        await self._opened.wait()
-        return self._stream is not None
+        assert self._opening is not None, "start() first"
+        await asyncio.gather(asyncio.shield(self._opening), return_exceptions=True)
+        return self._holder.stream is not None
 
     @property
     def underruns(self) -> int:
@@ -150,23 +154,25 @@ class RemoteAudioPlayer:
         return self._buffer.dropped if self._buffer else 0
 
     async def stop(self) -> None:
+        """Stop playing and close the device (waiting for one still being opened)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        stream, self._stream = self._stream, None
+        if self._opening is not None:
+            await asyncio.gather(self._opening, return_exceptions=True)
+        stream = self._holder.take()
         if stream is not None:
-            await asyncio.to_thread(_close, stream)
+            await asyncio.to_thread(close, stream)
 
     async def _run(self, track: MediaStreamTrack) -> None:
+        assert self._opening is not None
         try:
-            self._stream = await asyncio.to_thread(self._open)
-        except HeadsetMissing as exc:
-            self._resampler = None  # drain only
+            await asyncio.shield(self._opening)
+        except Exception as exc:  # HeadsetMissing, or a PortAudio surprise: drain anyway
+            self._resampler = None
             self.error = str(exc)
             log.warning("remote audio not played: %s", exc)
-        finally:
-            self._opened.set()
         while True:
             try:
                 frame = await track.recv()
@@ -178,25 +184,26 @@ class RemoteAudioPlayer:
                 for out in self._resampler.resample(frame):
                     self._buffer.push(out.to_ndarray().reshape(-1).astype(np.float32))
 
-    def _open(self) -> sd.OutputStream:
+    def _open(self) -> None:
         device = find_device(self.headset.output_name, "output")
         rate = int(sd.query_devices(device)["default_samplerate"])
         self.rate = rate
         self._resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         self._buffer = _SampleBuffer(int(self.prefill * rate), int(self.max_buffer * rate), rate)
         try:
-            stream = sd.OutputStream(
-                device=device,
-                channels=1,
-                samplerate=rate,
-                dtype="float32",
-                latency="low",
-                callback=self._on_audio,
+            stream = open_started(
+                lambda: sd.OutputStream(
+                    device=device,
+                    channels=1,
+                    samplerate=rate,
+                    dtype="float32",
+                    latency="high",
+                    callback=self._on_audio,
+                )
             )
-            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"earphones cannot be opened: {exc}") from exc
-        return stream
+        self._holder.opened(stream)
 
     def _on_audio(self, outdata: np.ndarray, _frames: int, _time: object, _status: object) -> None:
         """PortAudio's thread: copy out what is buffered, silence for the rest."""

@@ -4,12 +4,16 @@ private PulseAudio null sink (tests/conftest.py), and a bounded way to run a cor
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import faulthandler
+import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from kiosk.call import audio_streams
 from kiosk.devices.camera import SharedCamera, make_source
 from kiosk.devices.headset import Headset
 from tests.videos import write_ticket_video
@@ -18,8 +22,24 @@ T = TypeVar("T")
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-    """Run ``coro`` on a fresh loop, failing (not hanging) after ``timeout`` seconds."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    """Run ``coro`` on a fresh loop, failing (not hanging) after ``timeout`` seconds; on a
+    timeout, print where every task and thread was stuck."""
+
+    async def bounded() -> T:
+        task = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait([task], timeout=timeout)
+        if done:
+            return task.result()
+        print(f"--- scenario still running after {timeout:g} s; tasks:", file=sys.stderr)
+        for other in asyncio.all_tasks():
+            other.print_stack(limit=6, file=sys.stderr)
+        faulthandler.dump_traceback(sys.stderr, all_threads=True)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise TimeoutError(f"scenario not done within {timeout:g} s (stacks on stderr)")
+
+    return asyncio.run(bounded())
 
 
 def start_camera(video: Path, size: tuple[int, int], fps: float = 30.0) -> SharedCamera:
@@ -27,6 +47,17 @@ def start_camera(video: Path, size: tuple[int, int], fps: float = 30.0) -> Share
     camera.start()
     assert camera.wait_frame(0, 5.0) is not None, camera.detail
     return camera
+
+
+@pytest.fixture(autouse=True)
+def no_audio_stream_left_open() -> Iterator[None]:
+    """Every test closes the streams it opened; one left open fails the test (and is closed
+    here, so that it cannot disturb the tests after it)."""
+    yield
+    left = audio_streams.running()
+    for stream in left:
+        audio_streams.close(stream)
+    assert not left, f"{len(left)} PortAudio stream(s) of the call left open"
 
 
 @pytest.fixture
