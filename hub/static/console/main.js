@@ -1,13 +1,16 @@
 // The console's wiring: login, the CS's status, the event stream, and which booth is focused.
 // Modules do the rest: api.js talks to the hub, call.js runs the calls, tiles.js draws the
-// booths, stills.js the document stills, checklist.js and close-dialog.js the outcome.
+// booths, panel.js the focused booth's documents, stills.js the stills, checklist.js and
+// close-dialog.js the outcome, notices.js the toasts.
 
 import { ApiError, EventStream, hub } from "./api.js";
 import { Call, LocalMedia } from "./call.js";
 import { ChecklistPanel } from "./checklist.js";
 import { CloseDialog } from "./close-dialog.js";
 import { shortcutFor } from "./keyboard.js";
-import { Stills, StillViewer, thumbnail } from "./stills.js";
+import { Notices } from "./notices.js";
+import { SidePanel } from "./panel.js";
+import { Stills, StillViewer } from "./stills.js";
 import { applyStrings, documentName, errorText, setLabel, t } from "./strings.js";
 import { assignSlots, TileGrid } from "./tiles.js";
 
@@ -55,13 +58,17 @@ class ConsoleApp {
       submit: (id, outcome, missing, reason) => this.closeSession(id, outcome, missing, reason),
     });
     this.viewer = new StillViewer($("#viewer"));
+    this.panel = new SidePanel({
+      onRequestStill: (doc) => this.requestStill(doc),
+      onOpenStill: (item) => this.viewer.open(item, this.slots.get(this.focusedId)),
+    });
+    this.notices = new Notices();
   }
 
   // ---- start, login, logout -------------------------------------------------------------
 
   async boot() {
     applyStrings();
-    this.buildDocumentRequests();
     $("#login-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.login();
@@ -517,31 +524,6 @@ class ConsoleApp {
 
   // ---- drawing -------------------------------------------------------------------------
 
-  buildDocumentRequests() {
-    const list = $("#doc-requests");
-    const keys = { ektp: "E", kk: "K", savings_book: "B", leaving_proof: "P", npwp: "N" };
-    this.docButtons = {};
-    for (const doc of Object.keys(keys)) {
-      const item = document.createElement("li");
-      const name = document.createElement("span");
-      name.className = "doc-name";
-      name.textContent = documentName(doc);
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.document = doc;
-      setLabel(button, "request_still");
-      const kbd = document.createElement("kbd");
-      kbd.textContent = keys[doc];
-      button.append(" ", kbd);
-      button.addEventListener("click", () => this.requestStill(doc));
-      const status = document.createElement("span");
-      status.className = "doc-status";
-      item.append(name, button, status);
-      list.append(item);
-      this.docButtons[doc] = { button, status };
-    }
-  }
-
   render() {
     const now = Date.now();
     const agent = this.agent;
@@ -575,55 +557,24 @@ class ConsoleApp {
 
   renderPanel() {
     const id = this.focusedId;
-    const session = id === null ? null : this.sessions.get(id);
-    $("#panel-empty").hidden = Boolean(session);
-    $("#panel-body").hidden = !session;
-    const title = $("#panel-title");
-    if (!session) {
-      title.textContent = "";
-      if (this.checklist.sessionId !== null) this.checklist.show(null);
-      return;
-    }
-    const text = `${t("booth")} ${this.slots.get(id)} \u00b7 ${session.ticket?.name_masked ?? ""}`;
-    if (title.textContent !== text) title.textContent = text;
-    if (this.checklist.sessionId !== id) this.checklist.show(id);
-    const inCall = CALL_STATES.has(session.state);
-    for (const [doc, { button, status }] of Object.entries(this.docButtons)) {
-      button.disabled = !inCall;
-      const pending = this.stills.isPending(id, doc);
-      const got = this.stills.items(id).some((item) => item.document === doc);
-      const statusText = pending ? t("still_pending") : got ? "\u2713" : "";
-      if (status.textContent !== statusText) status.textContent = statusText;
-    }
-    const items = this.stills.items(id);
-    const gallery = $("#panel-stills");
-    const ids = items.map((item) => item.id).join(",");
-    if (gallery.dataset.ids !== ids || gallery.dataset.session !== String(id)) {
-      gallery.dataset.ids = ids;
-      gallery.dataset.session = String(id);
-      gallery.replaceChildren(...items.map((item) => thumbnail(item, (it) => this.viewer.open(it, this.slots.get(id)))));
-    }
-    $("#panel-no-stills").hidden = items.length > 0;
+    const session = id === null ? null : this.sessions.get(id) ?? null;
+    const shown = session ? id : null;
+    if (this.checklist.sessionId !== shown) this.checklist.show(shown);
+    this.panel.render({
+      session,
+      n: this.slots.get(id),
+      inCall: Boolean(session && CALL_STATES.has(session.state)),
+      stills: session ? this.stills.items(id) : [],
+      isPending: (doc) => this.stills.isPending(id, doc),
+    });
   }
 
-  // ---- messages to the CS --------------------------------------------------------------
-
   announce(text) {
-    const node = $("#announcer");
-    node.textContent = "";
-    requestAnimationFrame(() => {
-      node.textContent = text;
-    });
-    this.toast(text);
+    this.notices.announce(text);
   }
 
   toast(text, isError = false) {
-    const node = document.createElement("div");
-    node.className = isError ? "toast error" : "toast";
-    if (isError) node.setAttribute("role", "alert");
-    node.textContent = text;
-    $("#toasts").append(node);
-    setTimeout(() => node.remove(), isError ? 8000 : 4000);
+    this.notices.toast(text, isError);
   }
 }
 
