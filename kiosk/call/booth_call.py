@@ -15,7 +15,8 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiortc import (
     RTCConfiguration,
@@ -36,6 +37,9 @@ from kiosk.devices.camera import SharedCamera
 from kiosk.devices.headset import Headset, HeadsetMissing
 
 log = logging.getLogger(__name__)
+
+#: seconds ``close()`` waits for aiortc before releasing the devices anyway
+PC_CLOSE_TIMEOUT = 5.0
 
 
 class CallState(enum.StrEnum):
@@ -119,7 +123,7 @@ class BoothCall:
         self.connected_at: float | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
-        self._remote_tracks: list[MediaStreamTrack] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._mic_silent = False
 
     # -- signaling ---------------------------------------------------------------------------
@@ -143,12 +147,15 @@ class BoothCall:
             self.offer_applied_at = time.monotonic()
             self._set_state(CallState.CONNECTING)
             await pc.setLocalDescription(await pc.createAnswer())  # gathers ICE candidates
+        except asyncio.CancelledError:  # the app gave up on this offer (a "bye", a new offer)
+            await self.close()
+            raise
         except Exception as exc:
             log.warning("cannot answer the offer: %s", exc)
             self._set_state(CallState.FAILED)
             await self.close()
             raise ValueError(f"cannot answer the offer: {exc}") from exc
-        self._watchdog = asyncio.create_task(self._watch(), name="call-watchdog")
+        self._watchdog = self._background(self._watch())
         return pc.localDescription.sdp
 
     async def close(self) -> None:
@@ -168,13 +175,19 @@ class BoothCall:
             return AudioStreamTrack()  # silence keeps the audio line negotiated
         return microphone
 
+    def _background(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task kept referenced until done (the loop itself holds tasks only weakly)."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def _on_track(self, track: MediaStreamTrack) -> None:
-        self._remote_tracks.append(track)
         if track.kind == "video":
             self.remote_video.start(track)
         elif track.kind == "audio":
             self.remote_audio.start(track)
-            asyncio.create_task(self._check_earphones())
+            self._background(self._check_earphones())
 
     async def _check_earphones(self) -> None:
         if not await self.remote_audio.wait_open() and self.remote_audio.error:
@@ -189,7 +202,7 @@ class BoothCall:
             self._set_state(CallState.CONNECTED)
         elif state in ("failed", "closed"):
             self._set_state(CallState.FAILED if state == "failed" else CallState.CLOSED)
-            asyncio.ensure_future(self.close())  # release the devices at once
+            self._background(self.close())  # release the devices at once
 
     async def _watch(self) -> None:
         """Connect timeout, then media liveness: aiortc has no "disconnected" state."""
@@ -233,7 +246,12 @@ class BoothCall:
             self._watchdog.cancel()
         self.camera_track.stop()
         if self.pc is not None:
-            await self.pc.close()
+            # bounded: a kiosk must get its headset back even if aiortc hangs (it did, when a
+            # track swallowed the sender's cancellation)
+            closing = asyncio.ensure_future(self.pc.close())
+            done, _ = await asyncio.wait([closing], timeout=PC_CLOSE_TIMEOUT)
+            if not done:
+                log.error("RTCPeerConnection.close() still running after %g s", PC_CLOSE_TIMEOUT)
         devices = [self.remote_video.stop(), self.remote_audio.stop()]
         if self.microphone is not None:
             devices.append(self.microphone.aclose())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.call import BoothCall, CallState, ice_servers
+from kiosk.call import BoothCall, CallState, audio_streams, ice_servers
 from kiosk.call.codecs import negotiated
 from kiosk.config import CallConfig
 from kiosk.devices.camera import SharedCamera
@@ -362,6 +362,30 @@ def test_missing_microphone_is_reported_and_the_call_goes_on(camera, pulse_null_
     assert "Jabra EVOLVE 20" in rec.problems[0][1]
 
 
+def test_microphone_going_silent_mid_call_is_reported_once(camera, headset) -> None:
+    rec = Recorder()
+
+    async def scenario() -> None:
+        call, cs = booth(camera, headset, rec, mic_timeout=0.5), ConsolePeer()
+        try:
+            await connect(call, cs)
+            await until(lambda: cs.audio_frames > 10, 5, "CS hears the booth")
+            # the headset is pulled: PortAudio just stops calling back, no error anywhere
+            assert call.microphone is not None
+            stream = call.microphone._holder.take()
+            assert stream is not None
+            await asyncio.to_thread(audio_streams.close, stream)
+            await until(lambda: rec.problems, 3, "silence reported")
+            await asyncio.sleep(1.0)
+            assert call.state is CallState.CONNECTED, "the call goes on"
+        finally:
+            await call.close()
+            await cs.close()
+
+    run(scenario())
+    assert rec.problems == [("microphone", "no audio from the microphone for 0.5 s")]
+
+
 def test_missing_earphones_are_reported_and_the_call_goes_on(camera, pulse_null_sink) -> None:
     rec = Recorder()
     headset = Headset(input_name="pulse", output_name="Sennheiser")
@@ -396,6 +420,26 @@ def test_offer_that_cannot_be_answered_raises_and_reports_failed(camera, headset
 
     run(scenario())
     assert rec.states[-1] is CallState.FAILED and CallState.CONNECTED not in rec.states
+
+
+def test_answer_cancelled_half_way_releases_the_headset(camera, headset) -> None:
+    rec = Recorder()
+
+    async def scenario() -> None:
+        call, cs = booth(camera, headset, rec), ConsolePeer()
+        try:
+            answering = asyncio.ensure_future(call.answer(await cs.offer()))
+            await asyncio.sleep(0)  # the microphone is being opened on its thread
+            answering.cancel()  # e.g. the CS hung up before the booth answered
+            with pytest.raises(asyncio.CancelledError):
+                await answering
+            assert call.state is CallState.CLOSED
+        finally:
+            await cs.close()
+        assert refresh_devices() is True
+
+    run(scenario())
+    assert rec.states == [CallState.CLOSED]
 
 
 def test_the_loop_stays_responsive_during_a_720p_call(camera, headset) -> None:
