@@ -34,6 +34,7 @@ bench: install
 	$(PY) -m bench.qr_decode
 	$(PY) -m bench.checkin_latency
 	$(PY) -m bench.dispatch
+	$(PY) -m bench.call
 
 ## Screenshots of every booth screen for the README (real app under Xvfb)
 screenshots: install

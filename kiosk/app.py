@@ -102,6 +102,7 @@ class BoothApp(App):
             hub,
             make_call=lambda **kw: BoothCall(devices.camera, devices.headset, config.call, **kw),
             handle=self.handle,
+            on_problem=self._show_call_problem,
         )
         self.effects = EffectRunner(
             hub,
@@ -252,6 +253,11 @@ class BoothApp(App):
             screen.ids.self_view.canvas.ask_update()
             screen.ids.remote.canvas.ask_update()
 
+    def _show_call_problem(self, device: str, message: str) -> None:
+        """The headset failed during the call: tell the participant to call staff (loop thread)."""
+        log.warning("call: %s problem: %s", device, message)
+        self.manager.get_screen("call").device_problem = device
+
     def _show_level(self, level: float) -> None:
         self.manager.get_screen("headset_check").level = level
 
@@ -275,7 +281,9 @@ class BoothApp(App):
         def beat() -> None:
             self._heartbeat_pending = False
             try:
-                self.hub.heartbeat(self.flow.state.value, self.devices.health())
+                state = self.flow.state
+                in_use = state == f.State.HEADSET_CHECK or self.call.call is not None
+                self.hub.heartbeat(state.value, self.devices.health(headset_in_use=in_use))
                 self.post(f.HubUp())
             except HubUnavailable as err:
                 self.post(f.HubDown(str(err)))

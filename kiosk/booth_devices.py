@@ -18,6 +18,7 @@ from kiosk.devices.camera import CameraSource, CameraState, Frame, SharedCamera,
 from kiosk.devices.headset import Headset, HeadsetMissing, LevelMeter, refresh_devices
 from kiosk.devices.qr import QrScanLoop
 from kiosk.devices.scanner_hid import HidScanner
+from kiosk.devices.status import DeviceStatus
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class BoothDevices:
         self._scanning = threading.Event()
         self._camera_ok: bool | None = None
         self._health_lock = threading.Lock()
+        self._headset_status: DeviceStatus | None = None
 
     def start(self, on_scan: OnScan, on_health: OnHealth) -> None:
         self._on_scan, self._on_health = on_scan, on_health
@@ -139,9 +141,13 @@ class BoothDevices:
             self._camera_ok = ok
         self._on_health("camera", ok, self.camera.detail)
 
-    def health(self) -> dict[str, dict[str, Any]]:
-        """Heartbeat body. Queries PortAudio: call it off the UI thread."""
-        statuses = [self.camera.device_status(), self.headset.check()]
+    def health(self, headset_in_use: bool = False) -> dict[str, dict[str, Any]]:
+        """Heartbeat body. Queries PortAudio: call it off the UI thread. While the call or the
+        headset check holds the headset, its last status is repeated instead: enumerating
+        PortAudio devices under an open stream is not safe."""
+        if not headset_in_use or self._headset_status is None:
+            self._headset_status = self.headset.check()
+        statuses = [self.camera.device_status(), self._headset_status]
         if self.scanner is not None:
             statuses.append(self.scanner.device_status())
         return {s.name: s.as_heartbeat() for s in statuses}

@@ -33,12 +33,15 @@ class CallControl:
         hub: HubClient,
         make_call: Callable[..., BoothCall],
         handle: Callable[[flow.Event], None],
+        on_problem: Callable[[str, str], None] | None = None,
     ) -> None:
-        """`make_call(on_state=…)` builds a BoothCall on the shared camera and headset;
-        `handle(event)` feeds the flow (on this loop)."""
+        """`make_call(on_state=…, on_problem=…)` builds a BoothCall on the shared camera and
+        headset; `handle(event)` feeds the flow; `on_problem(device, message)` says a headset
+        part failed mid-call (all on this loop)."""
         self._hub = hub
         self._make_call = make_call
         self._handle = handle
+        self._on_problem = on_problem or (lambda device, message: None)
         self.call: BoothCall | None = None
         self._session_id: Any = None
 
@@ -66,14 +69,19 @@ class CallControl:
         if self.call is not None:
             old, self.call = self.call, None
             await old.close()
-        call = self._make_call(on_state=lambda state: self._on_state(call, state))
+        call = self._make_call(
+            on_state=lambda state: self._on_state(call, state), on_problem=self._on_problem
+        )
         self.call, self._session_id = call, session_id
         try:
             answer = await call.answer(offer_sdp)
         except ValueError as err:
-            log.warning("call %s: %s", session_id, err)
-            await self._tell_hub(self._hub.call_state, session_id, "failed")
+            if call is self.call:  # not hung up or replaced meanwhile: a real failure
+                log.warning("call %s: %s", session_id, err)
+                await self._tell_hub(self._hub.call_state, session_id, "failed")
             return
+        if call is not self.call:
+            return  # the CS hung up (or offered again) while we were answering
         await self._tell_hub(self._hub.signal, session_id, {"kind": "answer", "sdp": answer})
 
     def _on_state(self, call: BoothCall, state: CallState) -> None:

@@ -18,6 +18,8 @@ class CallScreen(BoothScreen):
     mode = StringProperty("in_call")
     agent_name = StringProperty("")
     still_problem = StringProperty("")
+    #: "microphone" or "earphones" when that part of the headset failed during the call.
+    device_problem = StringProperty("")
 
     def present(self, flow: Flow) -> None:
         self.mode = flow.state.value
@@ -27,6 +29,7 @@ class CallScreen(BoothScreen):
 
     def on_leave(self, *args) -> None:
         self.remote = self.self_view = None  # no picture of anyone outlives the call
+        self.device_problem = ""
 
 
 load_kv(__file__)
