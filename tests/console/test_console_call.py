@@ -226,3 +226,35 @@ def screenshot(console: Console) -> None:
     tmp = path.with_suffix(".tmp.png")
     page.screenshot(path=str(tmp))
     shutil.move(tmp, path)
+
+
+def test_five_booths_in_calls_at_once_and_focus_holds_all_but_one(
+    console: Console, booth_peers: Callable[[int], BoothPeer]
+) -> None:
+    """One CS, five booths (the one-to-many limit), all in a call with video at the same time."""
+    console.login()
+    console.go_online(capacity=5)
+    names = ["Ani Lestari", "Bayu Pratama", "Citra Dewi", "Dodi Saputra", "Eka Wulandari"]
+    sessions = [console.participant(i, name=name) for i, name in enumerate(names)]
+    peers = [booth_peers(i) for i in range(5)]
+    for n in range(1, 6):
+        console.accept(n)
+    for n, peer in enumerate(peers, start=1):
+        assert peer.connected.wait(20), f"booth {n} never connected"
+        expect(console.tile(n)).to_have_attribute("data-state", "in_call")
+    for n in range(1, 6):
+        wait_for(lambda n=n: frames_decoded(console.tile(n)) > 5, 20, f"video of booth {n}")
+
+    for focused in (3, 5, 1):
+        console.press(str(focused))
+        expect(console.tile(focused)).to_have_attribute("data-mic", "on")
+        for n, session_id in enumerate(sessions, start=1):
+            on_hold = n != focused
+            expect(console.tile(n)).to_have_attribute("data-on-hold", str(on_hold).lower())
+            wait_for(
+                lambda sid=session_id, i=n - 1, want=on_hold: (
+                    console.session(sid, i)["on_hold"] is want
+                ),
+                5,
+                f"booth {n} on hold = {on_hold} at the hub while booth {focused} is focused",
+            )
