@@ -14,13 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 from scripts.null_audio import NullSinkServer
 from scripts.virtual_screen import VirtualScreen
 from tests.booth import BoothProcess, booth_env
+from tests.chromium import chromium
 from tests.console.booth_peer import BoothPeer
-from tests.console.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.console.helpers import Console
 from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
 from tests.videos import write_ticket_video
@@ -49,16 +47,12 @@ def main(out: Path) -> int:
 @contextlib.contextmanager
 def console_in_chromium(hub_url: str, branch, seeder: Seeder, hub: HubProcess):
     """The CS console in headless Debian chromium (fake camera and microphone), logged out."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
+    with chromium() as browser:
         context = browser.new_context(base_url=hub_url, permissions=["camera", "microphone"])
         try:
             yield Console(context.new_page(), Api(hub_url), branch, seeder, hub)
         finally:
             context.close()
-            browser.close()
 
 
 def take_all(

@@ -9,28 +9,15 @@ package's own `sync_playwright()` (tests/e2e) fail in the same pytest run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.chromium import chromium
 from tests.console.helpers import Console
 from tests.hub.harness import Api, BranchInfo, HubProcess, Seeder, free_port, write_config
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -70,14 +57,13 @@ def branch(console_seeder: Seeder) -> BranchInfo:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (never download a browser)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
+    """Package scope: Playwright's sync API allows one running instance per thread, and the
+    e2e package starts its own."""
+    try:
+        with chromium() as browser:
+            yield browser
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture

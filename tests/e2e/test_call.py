@@ -8,14 +8,13 @@ rating and wipes itself.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.chromium import chromium
 from tests.console.booth_peer import BoothPeer
-from tests.console.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.console.helpers import Console
 from tests.hub.harness import Api
 
@@ -24,14 +23,11 @@ pytestmark = [pytest.mark.gui, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} missing: run `make install` (never download a browser)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
+    try:
+        with chromium() as browser:
+            yield browser
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture
