@@ -19,8 +19,9 @@ from kiosk.config import CallConfig
 from kiosk.devices.camera import SharedCamera
 from kiosk.devices.headset import Headset, refresh_devices
 from tests.call.conftest import run
-from tests.call.console_peer import ConsolePeer, PatternTrack, SineTrack
+from tests.call.console_peer import ConsolePeer, PatternTrack
 from tests.call.waiting import rising, until
+from tests.media_tracks import SineTrack
 
 pytestmark = [pytest.mark.sound, pytest.mark.timeout(60)]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import json
 import math
 import threading
@@ -25,40 +24,10 @@ import numpy as np
 import websockets
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
-from av import AudioFrame, VideoFrame
+from av import VideoFrame
 
 from tests.hub.harness import BoothInfo
-
-SAMPLE_RATE = 48_000
-FRAME_SAMPLES = 960
-
-
-class ToneTrack(MediaStreamTrack):
-    """The participant's microphone: a quiet sine, paced in real time."""
-
-    kind = "audio"
-
-    def __init__(self, freq: float = 330.0, amplitude: float = 0.2) -> None:
-        super().__init__()
-        self.freq, self.amplitude = freq, amplitude
-        self._pts = 0
-        self._start: float | None = None
-
-    async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        wait = self._start + self._pts / SAMPLE_RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        t = (self._pts + np.arange(FRAME_SAMPLES)) / SAMPLE_RATE
-        samples = (self.amplitude * 32767 * np.sin(2 * math.pi * self.freq * t)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts, frame.time_base = self._pts, fractions.Fraction(1, SAMPLE_RATE)
-        self._pts += FRAME_SAMPLES
-        return frame
+from tests.media_tracks import SineTrack
 
 
 class BoothPicture(VideoStreamTrack):
@@ -217,7 +186,7 @@ class BoothPeer:
             asyncio.ensure_future(self._consume(pc, track))
 
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-        pc.addTrack(ToneTrack())
+        pc.addTrack(SineTrack(330.0, 0.2))  # the participant: a quiet tone
         pc.addTrack(BoothPicture(self.label))
         await pc.setLocalDescription(await pc.createAnswer())  # aiortc gathers completely
         response = await self._http.post(
