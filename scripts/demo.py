@@ -7,7 +7,8 @@
 - starts booth tgc-01: with a camera at /dev/video0 it uses it, otherwise the demo camera shows a
   valid demo ticket's QR and the demo autopilot presses the buttons a participant would;
 - with no display at all, the booth runs on a virtual screen (Xvfb), prints each state change,
-  saves a screenshot of each screen to `demo-output/screenshots/`, and stops once a CS is assigned.
+  saves a screenshot of each screen to `demo-output/screenshots/`, and stops once a CS is
+  assigned (with BILIK_DEMO_STAY=1 it stays up, so the console can call it).
 """
 
 from __future__ import annotations
@@ -163,7 +164,11 @@ def run_kiosk(kiosk: list[str], env: dict[str, str]) -> int:
         raise SystemExit("no display and no xvfb-run: run `make install`")
     shots = OUT / "screenshots"
     print(f"No display: running the booth on a virtual screen; screenshots go to {shots}/")
-    kiosk += ["--demo-autopilot", "--screenshots", str(shots), "--exit-on", "assigned"]
+    kiosk += ["--demo-autopilot", "--screenshots", str(shots)]
+    if os.environ.get("BILIK_DEMO_STAY"):
+        print(f"The booth keeps running for the console at {HUB}/console; Ctrl-C stops it.")
+    else:  # stop once a CS is assigned; `make run BILIK_DEMO_STAY=1` keeps it for the call
+        kiosk += ["--exit-on", "assigned"]
     env["KIVY_HOME"] = str(OUT / "kivy-home")
     code = subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", *kiosk], env=env)
     print(f"Screenshots of every screen reached: {shots}/")
