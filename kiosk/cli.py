@@ -1,4 +1,4 @@
-"""`kiosk` command: run the booth, check a config file.
+"""`kiosk` command: run the booth, check a config file, diagnose a booth (`kiosk doctor`).
 
 Kivy reads sys.argv and its settings at import time, so nothing Kivy is imported before the
 command line has been parsed and `prepare_kivy()` has run.
@@ -34,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     check = commands.add_parser("check-config", help="validate a kiosk.toml and exit")
     check.add_argument("path", nargs="?", default=DEFAULT_CONFIG)
+    doctor = commands.add_parser("doctor", help="check devices, hub, clock and disk for branch IT")
+    doctor.add_argument("--config", default=DEFAULT_CONFIG, help="kiosk.toml (default %(default)s)")
+    doctor.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
 
-    config_path = args.config if args.command == "run" else args.path
+    config_path = args.path if args.command == "check-config" else args.config
     try:
         config = load_config(config_path)
     except ConfigError as err:
@@ -48,7 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{config_path}: OK (booth {config.booth.id}, hub {config.hub.url})")
         return 0
+    if args.command == "doctor":
+        return run_doctor(config, config_path, as_json=args.json)
     return run_booth(config, args)
+
+
+def run_doctor(config: KioskConfig, config_path: str, *, as_json: bool) -> int:
+    """`kiosk doctor`: 0 when every check passed, 1 when any failed."""
+    from kiosk import doctor
+
+    checks = doctor.run_doctor(config, config_path)
+    render = doctor.render_json if as_json else doctor.render_human
+    print(render(checks, config), flush=True)
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def run_booth(config: KioskConfig, args: argparse.Namespace) -> int:
