@@ -109,6 +109,9 @@ input = "{audio_input}"
 """
         )
         env = booth_env(xvfb, tmp_path / f"kivy-{name}", pulse_null_sink)
+        booth_tmp = tmp_path / f"tmp-{name}"  # the booth's own temp dir: privacy tests scan it
+        booth_tmp.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(booth_tmp)
         process = BoothProcess(config, env, tmp_path / f"{name}.log")
         booths.append(process)
         return process
