@@ -424,7 +424,7 @@ def run_app(args: argparse.Namespace, booth: Any, hub_url: str, runs: list[Run])
             "camera": {"source": "demo:BENCH", "width": CAMERA_W, "height": CAMERA_H},
         }
     )
-    hub = HubClient(config.hub.url, config.hub.token, config.booth.id, config.hub.timeout_seconds)
+    hub = HubClient.from_config(config)
     camera = TicketCamera(args.seed)
     devices = BoothDevices(config, camera_source=camera)
     camera.camera = devices.camera

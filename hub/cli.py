@@ -49,8 +49,34 @@ def _serve(args: argparse.Namespace) -> int:
     # of FastAPI's and SQLAlchemy's objects every so often, inside some request (~20 ms).
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=config)
-    return 0
+    # systemd Type=notify (systemd/bilik-hub.service): READY=1 once uvicorn listens, STOPPING=1
+    # when it begins to shut down; no-ops outside systemd. Otherwise what uvicorn.run() does.
+    from kiosk.watchdog import SystemdNotifier
+
+    notifier = SystemdNotifier.from_env()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                notifier.ready()
+
+        async def shutdown(self, sockets=None) -> None:
+            notifier.stopping()
+            await super().shutdown(sockets=sockets)
+
+    tls = {"ssl_certfile": settings.tls_certfile, "ssl_keyfile": settings.tls_keyfile}
+    server = Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=config,
+            **(tls if settings.tls_certfile else {}),
+        )
+    )
+    server.run()
+    return 0 if server.started else 3  # uvicorn's STARTUP_FAILURE
 
 
 def _demo(args: argparse.Namespace) -> int:

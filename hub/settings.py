@@ -42,6 +42,10 @@ class HubSettings:
     agent_grace_seconds: int = 30
     data_dir: str = ""  # document stills; empty: next to the SQLite file, else ./var
     still_retention_days: int = 30
+    # HTTPS: the hub's certificate (PEM, chain included) and key, signed by the branch CA that
+    # booths pin (kiosk.toml hub.ca_file). Both or neither; neither serves plain http.
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
 
     def resolved_data_dir(self) -> Path:
         """Where stills are kept: `data_dir`, else beside the SQLite file, else `./var`."""
@@ -125,4 +129,13 @@ def validate(settings: HubSettings, source: str = "settings") -> HubSettings:
         )
     if not settings.host:
         raise SettingsError(f"{source}: 'host' is empty; use '127.0.0.1' or '0.0.0.0'.")
+    if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
+        raise SettingsError(
+            f"{source}: 'tls_certfile' and 'tls_keyfile' go together; set both (HTTPS) or"
+            " neither (plain http)."
+        )
+    for key in ("tls_certfile", "tls_keyfile"):
+        path = getattr(settings, key)
+        if path and not Path(path).is_file():
+            raise SettingsError(f"{source}: '{key}' = {path!r} does not exist; fix the path.")
     return settings

@@ -78,7 +78,7 @@ def run_booth(config: KioskConfig, args: argparse.Namespace) -> int:
 
     log_privacy.install()
     logging.getLogger().setLevel(logging.INFO)
-    hub = HubClient(config.hub.url, config.hub.token, config.booth.id, config.hub.timeout_seconds)
+    hub = HubClient.from_config(config)
     app = BoothApp(config, hub, BoothDevices(config))
     if args.print_states:
         app.state_listeners.append(lambda old, new: print(f"state: {new}", flush=True))

@@ -65,6 +65,9 @@ class HubConfig:
     url: str
     token: str = ""
     token_file: str = ""
+    #: The branch CA (PEM) that signed the hub's HTTPS certificate: pinned instead of the
+    #: system's CAs. Empty: the system's CAs (or plain http on a lab LAN).
+    ca_file: str = ""
     timeout_seconds: float = 5.0
     heartbeat_seconds: float = 10.0
 
@@ -224,6 +227,8 @@ def parse_config(
     sections = {name: _section(name, data.get(name, {}), source) for name in SECTIONS}
     hub = sections["hub"]
     hub.update(_token(hub, source, base))
+    if hub.get("ca_file"):
+        hub["ca_file"] = _existing_file("hub.ca_file", hub["ca_file"], base, source)
     hub["url"] = hub["url"].rstrip("/")  # the client appends /api/v1/...
     return KioskConfig(
         booth=BoothConfig(**sections["booth"]),
@@ -236,6 +241,21 @@ def parse_config(
 
 
 # --- per section ---------------------------------------------------------------------------
+
+
+def _existing_file(key: str, value: str, base: Path, source: str) -> str:
+    """An absolute path to a file that exists (relative paths are relative to the config)."""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if not path.is_file():
+        raise ConfigError(
+            key,
+            f"{path} does not exist",
+            "copy the branch CA certificate (PEM, from the hub's TLS set-up) to that path",
+            source,
+        )
+    return str(path)
 
 
 def _section(name: str, table: dict[str, Any], source: str) -> dict[str, Any]:

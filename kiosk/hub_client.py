@@ -35,11 +35,22 @@ class HubRefusal(Exception):
 class HubClient:
     """One booth's authenticated connection to its hub."""
 
-    def __init__(self, base_url: str, token: str, booth_id: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        booth_id: str,
+        timeout: float = 5.0,
+        ca_file: str = "",
+    ) -> None:
+        """`ca_file`: the branch CA to trust for https (pinned: the system's CAs are not used)."""
         self.base_url = base_url.rstrip("/")
         self.booth_id = booth_id
         self.timeout = timeout
+        self.ca_file = ca_file
         self._http = requests.Session()
+        # Passed with every request: a session-level `verify` loses to REQUESTS_CA_BUNDLE.
+        self._verify: str | bool = ca_file or True
         self._http.headers["Authorization"] = f"Bearer {token}"
         self._token = token
 
@@ -95,6 +106,16 @@ class HubClient:
             "POST", f"/booths/{self.booth_id}/heartbeat", json={"state": state, "devices": devices}
         )
 
+    @classmethod
+    def from_config(cls, config) -> HubClient:
+        """The client a booth with this KioskConfig uses."""
+        hub = config.hub
+        return cls(hub.url, hub.token, config.booth.id, hub.timeout_seconds, hub.ca_file)
+
+    def ws_options(self) -> dict[str, Any]:
+        """websocket-client TLS options matching the HTTP side (same pinned CA)."""
+        return {"sslopt": {"ca_certs": self.ca_file}} if self.ca_file else {}
+
     def events_url(self) -> str:
         """WebSocket URL of this booth's event stream (token in the query: browsers' WS API
         cannot send headers, and one way for every client keeps the hub simple)."""
@@ -119,7 +140,13 @@ class HubClient:
         headers = {"Content-Type": content_type} if content_type else None
         try:
             response = self._http.request(
-                method, url, json=json, data=data, headers=headers, timeout=self.timeout
+                method,
+                url,
+                json=json,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self._verify,
             )
         except requests.RequestException as err:
             raise HubUnavailable(f"{method} {path}: {type(err).__name__}") from err

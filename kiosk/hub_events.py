@@ -64,7 +64,9 @@ class SessionEvents:
             self._poll_until_retry()
 
     def _listen_websocket(self) -> None:
-        self._ws = websocket.create_connection(self._client.events_url(), timeout=30)
+        self._ws = websocket.create_connection(
+            self._client.events_url(), timeout=30, **self._client.ws_options()
+        )
         self.mode = "websocket"
         try:
             while not self._stop.is_set():

@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--config", required=True)
     args = parser.parse_args()
     config = load_config(args.config)
-    hub = HubClient(config.hub.url, config.hub.token, config.booth.id, config.hub.timeout_seconds)
+    hub = HubClient.from_config(config)
     app = BoothApp(config, hub, BoothDevices(config))
     app.state_listeners.append(lambda old, new: emit({"event": "state", "old": old, "new": new}))
 

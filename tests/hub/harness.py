@@ -64,10 +64,19 @@ def write_config(path: Path, database_url: str, port: int, **overrides: Any) -> 
 class HubProcess:
     """`bilik-hub serve --config …` as a child process; `stop()` ends exactly that process."""
 
-    def __init__(self, config: Path, port: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        config: Path,
+        port: int,
+        log_path: Path,
+        scheme: str = "http",
+        ca_file: Path | None = None,
+    ) -> None:
+        """`scheme="https"` with the `ca_file` that signed the hub's certificate."""
         self.config = config
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.ws_url = f"ws://127.0.0.1:{port}"
+        self.base_url = f"{scheme}://127.0.0.1:{port}"
+        self.ws_url = f"{'wss' if scheme == 'https' else 'ws'}://127.0.0.1:{port}"
+        self._verify: str | bool = str(ca_file) if ca_file else True
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
@@ -85,7 +94,7 @@ class HubProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hub exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if requests.get(self.base_url + "/healthz", timeout=1).ok:
+                if requests.get(self.base_url + "/healthz", timeout=1, verify=self._verify).ok:
                     return
             except requests.ConnectionError:
                 pass
