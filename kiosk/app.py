@@ -43,6 +43,7 @@ from kiosk.screens.scanning import ScanningScreen
 from kiosk.screens.verifying import VerifyingScreen
 from kiosk.screens.video import FrameTexture
 from kiosk.screens.waiting import WaitingScreen
+from kiosk.watchdog import SystemdNotifier, WatchdogPinger
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ class BoothApp(App):
         self._camera_texture = FrameTexture()
         self._remote_texture = FrameTexture()
         self._heartbeat_pending = False
+        # systemd Type=notify + WatchdogSec= (kiosk/watchdog.py); no-ops outside systemd.
+        self.systemd = SystemdNotifier.from_env()
+        self.watchdog = WatchdogPinger.from_env(self.systemd)
 
     # Kivy lifecycle ------------------------------------------------------------------------
 
@@ -159,8 +163,15 @@ class BoothApp(App):
         self._heartbeat()
         self._enter(self.flow.state.value)
         self.effects.run(self.flow.start())
+        # systemd: READY=1 once the first frame is on screen (a callback scheduled from frame 1's
+        # callbacks runs in frame 2, after frame 1 was drawn). WATCHDOG=1 only from this UI-thread
+        # Clock: a frozen UI stops ticking, the pings stop and systemd restarts the booth.
+        Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt: self.systemd.ready()))
+        if self.watchdog.tick_seconds:
+            Clock.schedule_interval(lambda _dt: self.watchdog.tick(), self.watchdog.tick_seconds)
 
     def on_stop(self) -> None:
+        self.systemd.stopping()  # systemd: a stop we asked for, not a crash
         self.call.hang_up()
         self.events.stop()
         self.effects.shutdown()
