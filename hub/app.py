@@ -18,6 +18,7 @@ from hub import (
     changes,
     checkin,
     console,
+    enrollment,
     events,
     housekeeping,
     outcome,
@@ -38,6 +39,7 @@ ROUTERS = (
     sessions,
     agents,
     booths,
+    enrollment,
     events,
     agent_events,
     call_control,
@@ -83,6 +85,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(booths.branch_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict:

@@ -6,14 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from hub.auth import AnyPrincipal, BoothPrincipal, OwnBoothId, check_booth_access
+from hub.auth import AgentAuth, AnyPrincipal, BoothPrincipal, OwnBoothId, check_booth_access
 from hub.context import DbSession, Hub
 from hub.errors import ApiError
 from hub.store import Booth, utc_now
 from hub.views import booth_view
 
 router = APIRouter(prefix="/api/v1/booths", tags=["booths"])
+branch_router = APIRouter(prefix="/api/v1/branches", tags=["booths"])
 
 
 class Heartbeat(BaseModel):
@@ -53,3 +56,20 @@ def get_booth(
         raise ApiError("not_found")
     check_booth_access(principal, booth.id, booth.branch_id)
     return booth_view(booth, utc_now(), hub.settings.booth_grace_seconds)
+
+
+def branch_booths(db: Session, branch_id: str | None = None) -> list[Booth]:
+    """The booths of one branch (or all), by id; for the API and `bilik-hub booth list`."""
+    query = select(Booth).order_by(Booth.branch_id, Booth.id)
+    if branch_id is not None:
+        query = query.where(Booth.branch_id == branch_id)
+    return list(db.scalars(query))
+
+
+@branch_router.get("/{branch_id}/booths")
+def list_booths(branch_id: str, agent: AgentAuth, db: DbSession, hub: Hub) -> dict:
+    """Every booth of the branch with its health; a CS of that branch only."""
+    if agent.branch_id != branch_id:
+        raise ApiError("forbidden")
+    now, grace = utc_now(), hub.settings.booth_grace_seconds
+    return {"booths": [booth_view(booth, now, grace) for booth in branch_booths(db, branch_id)]}

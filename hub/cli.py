@@ -4,6 +4,8 @@
     bilik-hub demo [--config PATH] [--database-url URL] [--json] [--qr-dir DIR]
     bilik-hub import-tickets FILE.csv [--config PATH] [--database-url URL]
     bilik-hub audit verify [--config PATH] [--database-url URL]
+    bilik-hub booth enroll BRANCH BOOTH [--name NAME] [--config PATH] [--database-url URL]
+    bilik-hub booth list [--branch BRANCH] [--config PATH] [--database-url URL]
     bilik-hub check-config PATH
 
 Without --config the hub reads $BILIK_HUB_CONFIG, else /etc/bilik/hub.toml if it exists, else
@@ -129,6 +131,63 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _booth_enroll(args: argparse.Namespace) -> int:
+    from hub.context import ticket_secret
+    from hub.enrollment import EnrollmentError, issue_code
+    from hub.store import open_database
+
+    settings = _settings(args)
+    sessions = open_database(settings.database_url)
+    secret = ticket_secret(settings, sessions)
+    minutes = settings.enroll_code_minutes
+    with sessions() as db:
+        try:
+            code, expires_at, created = issue_code(
+                db, secret, args.branch, args.booth, args.name, minutes
+            )
+        except EnrollmentError as err:
+            print(f"bilik-hub: {err}", file=sys.stderr)
+            return 1
+        db.commit()
+    if created:
+        print(f"booth {args.booth} created in branch {args.branch}")
+    print(f"enrollment code for booth {args.booth}: {code}")
+    print(f"valid once, until {expires_at:%Y-%m-%d %H:%M} UTC ({minutes} minutes); on the booth:")
+    print(f"  sudo kiosk provision --hub https://<hub address>:{settings.port} --code {code}")
+    print("Enrolling again gives the booth a new token; the old one stops working.")
+    return 0
+
+
+def _booth_list(args: argparse.Namespace) -> int:
+    from hub.booths import branch_booths
+    from hub.store import open_database, utc_now
+    from hub.views import booth_view
+
+    settings = _settings(args)
+    now = utc_now()
+    with open_database(settings.database_url)() as db:
+        views = [
+            booth_view(b, now, settings.booth_grace_seconds) for b in branch_booths(db, args.branch)
+        ]
+    if args.json:
+        print(json.dumps(views, indent=2, ensure_ascii=False))
+        return 0
+    if not views:
+        print("no booths")
+        return 0
+    for view in views:
+        devices = ", ".join(
+            f"{name}={'ok' if info.get('ok', True) else 'FAIL'}"
+            for name, info in sorted(view["devices"].items())
+        )
+        print(
+            f"{view['branch_id']:<10} {view['booth_id']:<14} {view['name'][:20]:<20}"
+            f" {'online' if view['online'] else 'offline':<8} {view['state'] or '-':<14}"
+            f" last_seen={view['last_seen'] or 'never'}  {devices or 'no device report'}"
+        )
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     settings = load_settings(args.path)
     print(f"{args.path}: OK")
@@ -174,6 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     verify = with_database(audit_sub.add_parser("verify", help="check the hash chain"))
     verify.set_defaults(run=_audit_verify)
+
+    booth_cmd = commands.add_parser("booth", help="enroll and list booths")
+    booth_sub = booth_cmd.add_subparsers(dest="booth_command", required=True)
+    enroll = with_database(booth_sub.add_parser("enroll", help="print a one-time enrollment code"))
+    enroll.add_argument("branch", help="existing branch id")
+    enroll.add_argument("booth", help="booth id (created if missing), e.g. tgc-01")
+    enroll.add_argument("--name", help="booth name shown to CS (default: the id)")
+    enroll.set_defaults(run=_booth_enroll)
+    listing = with_database(booth_sub.add_parser("list", help="booths with their health"))
+    listing.add_argument("--branch", help="only this branch")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_booth_list)
 
     check = commands.add_parser("check-config", help="validate a hub.toml")
     check.add_argument("path")

@@ -42,6 +42,7 @@ class HubSettings:
     agent_grace_seconds: int = 30
     data_dir: str = ""  # document stills; empty: next to the SQLite file, else ./var
     still_retention_days: int = 30
+    enroll_code_minutes: int = 15  # lifetime of a `bilik-hub booth enroll` one-time code
     # HTTPS: the hub's certificate (PEM, chain included) and key, signed by the branch CA that
     # booths pin (kiosk.toml hub.ca_file). Both or neither; neither serves plain http.
     tls_certfile: str = ""
@@ -72,6 +73,7 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "booth_grace_seconds": (5, 24 * 3600),
     "agent_grace_seconds": (1, 3600),
     "still_retention_days": (1, 3650),
+    "enroll_code_minutes": (1, 7 * 24 * 60),
 }
 
 

@@ -130,6 +130,18 @@ class Booth(Base):
     devices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class EnrollmentCode(Base):
+    """A one-time booth enrollment code (hub.enrollment): only its keyed hash is kept."""
+
+    __tablename__ = "enrollment_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (Index("ix_tickets_branch_date_nik", "branch_id", "ticket_date", "nik"),)
