@@ -1,4 +1,5 @@
-"""`kiosk` command: run the booth, check a config file, diagnose a booth (`kiosk doctor`).
+"""`kiosk` command: run the booth, check a config file, diagnose a booth (`kiosk doctor`),
+enroll a booth with its hub (`kiosk provision`).
 
 Kivy reads sys.argv and its settings at import time, so nothing Kivy is imported before the
 command line has been parsed and `prepare_kivy()` has run.
@@ -37,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     doctor = commands.add_parser("doctor", help="check devices, hub, clock and disk for branch IT")
     doctor.add_argument("--config", default=DEFAULT_CONFIG, help="kiosk.toml (default %(default)s)")
     doctor.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_provision_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "provision":
+        return run_provision(args)
 
     config_path = args.path if args.command == "check-config" else args.config
     try:
@@ -54,6 +58,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         return run_doctor(config, config_path, as_json=args.json)
     return run_booth(config, args)
+
+
+def add_provision_parser(commands: argparse._SubParsersAction) -> None:
+    from kiosk.provision import DEFAULT_TOKEN_FILE
+
+    provision = commands.add_parser(
+        "provision", help="enroll this booth with a code from `bilik-hub booth enroll`"
+    )
+    provision.add_argument("--hub", required=True, help="hub address, e.g. https://10.0.0.5:8700")
+    provision.add_argument("--code", required=True, help="the one-time code, e.g. ABCD-EFGH-JKMN")
+    provision.add_argument("--config", default=DEFAULT_CONFIG, help="kiosk.toml to write")
+    provision.add_argument("--ca-file", help="branch CA (PEM) to pin; copied next to the token")
+    provision.add_argument(
+        "--token-file", default=str(DEFAULT_TOKEN_FILE), help="token file (default %(default)s)"
+    )
+
+
+def run_provision(args: argparse.Namespace) -> int:
+    """`kiosk provision`: 0 enrolled, 1 code refused, 2 local problem, 3 hub, 4 certificate."""
+    from kiosk import provision
+
+    try:
+        result = provision.provision(
+            args.hub,
+            args.code,
+            config=Path(args.config),
+            token_file=Path(args.token_file),
+            ca_file=Path(args.ca_file) if args.ca_file else None,
+            owner=provision.default_owner(),
+        )
+    except provision.ProvisionError as err:
+        print(f"kiosk provision: {err}", file=sys.stderr)
+        return err.exit_code
+    except OSError as err:
+        print(f"kiosk provision: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
+        return provision.LOCAL_PROBLEM
+    print(provision.describe(result), flush=True)
+    return provision.OK
 
 
 def run_doctor(config: KioskConfig, config_path: str, *, as_json: bool) -> int:
