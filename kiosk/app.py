@@ -9,6 +9,7 @@ PortAudio's callback thread. Everything that comes back is posted to the UI thre
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from kiosk.screens.confirm import ConfirmScreen
 from kiosk.screens.document_capture import DocumentCaptureScreen
 from kiosk.screens.finished import FinishedScreen
 from kiosk.screens.headset_check import HeadsetCheckScreen
+from kiosk.screens.maintenance import MaintenanceScreen
 from kiosk.screens.manual_entry import ManualEntryScreen
 from kiosk.screens.out_of_service import OutOfServiceScreen
 from kiosk.screens.refused import RefusedScreen
@@ -62,7 +64,10 @@ SCREENS: dict[str, type[BoothScreen]] = {
     "finished": FinishedScreen,
     "refused": RefusedScreen,
     "out_of_service": OutOfServiceScreen,
+    "maintenance": MaintenanceScreen,
 }
+#: The hidden way into maintenance: this many taps on the header's corner within the window.
+SECRET_TAPS, SECRET_TAP_WINDOW = 5, 3.0
 #: Screens that show more than one state (the call screen overlays on hold and reconnecting).
 SHARED_SCREENS = {
     "checking_in": "verifying",
@@ -113,6 +118,7 @@ class BoothApp(App):
             on_wipe=self._wipe_local_data,
             capture_still=lambda: encode_jpeg(devices.camera.full_resolution_still().image),
             on_end_call=self.call.hang_up,
+            on_quit=self.quit_with,
         )
         self.events = SessionEvents(
             hub,
@@ -123,17 +129,20 @@ class BoothApp(App):
         self._camera_texture = FrameTexture()
         self._remote_texture = FrameTexture()
         self._heartbeat_pending = False
+        self._secret_taps: list[float] = []
+        self.exit_code = 0
         # systemd Type=notify + WatchdogSec= (kiosk/watchdog.py); no-ops outside systemd.
         self.systemd = SystemdNotifier.from_env()
         self.watchdog = WatchdogPinger.from_env(self.systemd)
 
     # Kivy lifecycle ------------------------------------------------------------------------
 
-    def run_with_asyncio(self) -> None:
+    def run_with_asyncio(self) -> int:
         """Run the UI on an asyncio loop: the call (aiortc) shares it, so its coroutines and the
         UI never block each other and need no locks (DESIGN.md: measured UI ~74 fps while an
-        aiortc call received 30 fps)."""
+        aiortc call received 30 fps). Returns the process exit code (maintenance may set it)."""
         asyncio.run(self.async_run(async_lib="asyncio"))
+        return self.exit_code
 
     def build(self) -> ScreenManager:
         tr.switch(self.booth_config.booth.language)
@@ -185,6 +194,42 @@ class BoothApp(App):
     def typed(self, text: str) -> None:
         self.handle(f.Typed(text))
 
+    # maintenance (branch IT) ----------------------------------------------------------------
+
+    def secret_tap(self) -> None:
+        """Five quick taps on the header's corner open maintenance, if a PIN is configured."""
+        now = time.monotonic()
+        self._secret_taps = [t for t in self._secret_taps if now - t < SECRET_TAP_WINDOW]
+        self._secret_taps.append(now)
+        if len(self._secret_taps) >= SECRET_TAPS and self.booth_config.maintenance.pin:
+            self._secret_taps.clear()
+            self.touch("maintenance")
+
+    def check_pin(self, pin: str) -> None:
+        expected = self.booth_config.maintenance.pin
+        self.handle(f.PinChecked(bool(expected) and hmac.compare_digest(pin, expected)))
+
+    def run_diagnostics(self) -> None:
+        """Device health and hub state for branch IT, gathered off the UI thread."""
+        screen = self.manager.get_screen("maintenance")
+        screen.report = tr._("Memeriksa perangkat…")
+        down = dict(self.flow.down)
+
+        def gather() -> None:
+            lines = [f"booth {self.booth_config.booth.id}  ·  hub {self.booth_config.hub.url}"]
+            lines.append("hub: " + (f"DOWN ({down['hub']})" if "hub" in down else "ok"))
+            for name, status in self.devices.health().items():
+                lines.append(f"{name}: {'ok' if status['ok'] else 'FAIL'} ({status['detail']})")
+            lines.append("full check from a terminal: kiosk doctor")
+            Clock.schedule_once(lambda _dt: setattr(screen, "report", "\n".join(lines)))
+
+        self.effects.background(gather)
+
+    def quit_with(self, exit_code: int) -> None:
+        """Maintenance: restart (0, systemd starts the booth again) or exit to the desktop."""
+        self.exit_code = exit_code
+        self.stop()
+
     def toggle_language(self) -> None:
         language = tr.toggle()
         for screen in self.manager.screens:
@@ -214,6 +259,7 @@ class BoothApp(App):
 
     def _on_state(self, old: f.State, new: f.State) -> None:
         log.info("state %s -> %s", old.value, new.value)
+        self._secret_taps.clear()  # the hidden gesture counts taps on one screen only
         self._enter(new.value)
         self._heartbeat()
         for listener in self.state_listeners:

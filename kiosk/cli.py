@@ -132,8 +132,7 @@ def run_booth(config: KioskConfig, args: argparse.Namespace) -> int:
         app.state_listeners.append(
             lambda old, new: new == args.exit_on and Clock.schedule_once(lambda _dt: app.stop(), 5)
         )
-    app.run_with_asyncio()
-    return 0
+    return app.run_with_asyncio()
 
 
 if __name__ == "__main__":

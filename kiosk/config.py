@@ -113,6 +113,14 @@ class CallConfig:
 
 
 @dataclass(frozen=True)
+class MaintenanceConfig:
+    """Branch IT's way into the booth: five quick taps on the top-left corner of any screen
+    without a participant, then this PIN. Empty: the maintenance screen is disabled."""
+
+    pin: str = ""
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     booth: BoothConfig
     hub: HubConfig
@@ -120,6 +128,7 @@ class KioskConfig:
     audio: AudioConfig = field(default_factory=AudioConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     call: CallConfig = field(default_factory=CallConfig)
+    maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
 
 
 SECTIONS: dict[str, type] = {
@@ -129,6 +138,7 @@ SECTIONS: dict[str, type] = {
     "audio": AudioConfig,
     "scanner": ScannerConfig,
     "call": CallConfig,
+    "maintenance": MaintenanceConfig,
 }
 #: Sections that have a key without a default: the file must contain them.
 REQUIRED_KEYS = {"booth": ("id",), "hub": ("url",)}
@@ -237,6 +247,7 @@ def parse_config(
         audio=AudioConfig(**sections["audio"]),
         scanner=ScannerConfig(**sections["scanner"]),
         call=_call(sections["call"], source),
+        maintenance=MaintenanceConfig(**sections["maintenance"]),
     )
 
 
@@ -402,6 +413,12 @@ def _check_codec(value: str) -> tuple[str, str] | None:
     )
 
 
+def _check_pin(value: str) -> tuple[str, str] | None:
+    if value == "" or (value.isascii() and value.isdigit() and 4 <= len(value) <= 8):
+        return None
+    return ("must be 4 to 8 digits (or empty to disable maintenance)", 'e.g. pin = "482913"')
+
+
 _CHECKS = {
     "booth.id": _check_booth_id,
     "booth.language": _check_language,
@@ -411,6 +428,7 @@ _CHECKS = {
     "call.stun_urls": _check_stun_urls,
     "call.turn_url": _check_turn_url,
     "call.codec": _check_codec,
+    "maintenance.pin": _check_pin,
 }
 
 

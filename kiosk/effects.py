@@ -41,6 +41,7 @@ class EffectRunner:
         on_wipe: Callable[[], None] | None = None,
         capture_still: Callable[[], bytes] | None = None,
         on_end_call: Callable[[], None] | None = None,
+        on_quit: Callable[[int], None] | None = None,
     ) -> None:
         """`capture_still` returns a JPEG of the shared camera (blocking, run on the worker);
         `on_end_call` hangs up the media (called on the UI thread)."""
@@ -51,6 +52,7 @@ class EffectRunner:
         self._on_wipe = on_wipe or (lambda: None)
         self._capture_still = capture_still
         self._on_end_call = on_end_call or (lambda: None)
+        self._on_quit = on_quit or (lambda exit_code: None)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-call")
         self._background_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-bg")
 
@@ -146,6 +148,9 @@ class EffectRunner:
 
     def _do_EndCall(self, _effect: flow.EndCall) -> None:
         self._on_end_call()
+
+    def _do_QuitApp(self, effect: flow.QuitApp) -> None:
+        self._on_quit(effect.exit_code)
 
     def _do_Wipe(self, _effect: flow.Wipe) -> None:
         self._on_wipe()

@@ -35,13 +35,14 @@ class State(enum.StrEnum):
     RECONNECTING = "reconnecting"
     FINISHED = "finished"
     OUT_OF_SERVICE = "out_of_service"
+    MAINTENANCE = "maintenance"
 
 
 #: States where a participant may have walked away: they time out, wipe and go back to attract.
 IDLE_TIMEOUT_STATES = frozenset(
     {
         State.SCANNING, State.MANUAL_ENTRY, State.CONFIRM, State.HEADSET_CHECK, State.REFUSED,
-        State.FINISHED,
+        State.FINISHED, State.MAINTENANCE,
     }
 )  # fmt: skip
 #: States with a CS on the other end: leaving them for any other state ends the call.
@@ -156,6 +157,13 @@ class StillDone:
 
 
 @dataclass(frozen=True)
+class PinChecked:
+    """The maintenance PIN typed on the booth was right (or not); the app compares it."""
+
+    ok: bool
+
+
+@dataclass(frozen=True)
 class Tick:
     """Clock tick with the current monotonic time, for idle timeouts."""
 
@@ -164,7 +172,8 @@ class Tick:
 
 Event = (
     Touch | Scanned | Typed | LookupAnswered | CheckedIn | Refused | HubDown | HubUp | DeviceHealth
-    | HeadsetResult | SessionChanged | CallConnected | CallLost | StillRequested | StillDone | Tick
+    | HeadsetResult | SessionChanged | CallConnected | CallLost | StillRequested | StillDone
+    | PinChecked | Tick
 )  # fmt: skip
 
 
@@ -226,17 +235,32 @@ class SendRating:
 
 
 @dataclass(frozen=True)
+class QuitApp:
+    """Maintenance: leave the booth app; systemd restarts it unless told otherwise by the code
+    (0: restart, EXIT_TO_DESKTOP: stay down, see systemd/bilik-kiosk.service)."""
+
+    exit_code: int
+
+
+EXIT_TO_DESKTOP = 64
+
+
+@dataclass(frozen=True)
 class Wipe:
     """Forget everything about the participant (the app also clears its caches and images)."""
 
 
 Effect = (
     LookupTicket | CheckIn | Enqueue | CancelSession | FetchOpenSession | StartHeadsetCheck
-    | StopHeadsetCheck | EndCall | CaptureStill | SendRating | Wipe
+    | StopHeadsetCheck | EndCall | CaptureStill | SendRating | QuitApp | Wipe
 )  # fmt: skip
 
 
 # --- the machine ----------------------------------------------------------------------------
+
+
+#: Wrong maintenance PINs before the booth goes back to the start screen.
+MAX_PIN_FAILURES = 3
 
 
 @dataclass
@@ -246,6 +270,7 @@ class Timeouts:
     idle: float = 60.0
     refused: float = 30.0
     finished: float = 30.0
+    maintenance: float = 120.0
     warn: float = 15.0
     #: Seconds the document guide frame is shown before the still is taken.
     capture_countdown: float = 3.0
@@ -265,6 +290,8 @@ class Flow:
         self._on_state = on_state
         self.state = State.ATTRACT
         self.deadline: float | None = None
+        self.maintenance_unlocked = False
+        self.pin_failures = 0
         self.down: dict[str, str] = {}  # cause → detail, for out_of_service
         self._wipe_data()
 
@@ -295,6 +322,11 @@ class Flow:
         if action == "still_here":
             self._arm()
             return []
+        if action == "maintenance" and state in (State.ATTRACT, State.OUT_OF_SERVICE):
+            self.maintenance_unlocked, self.pin_failures = False, 0
+            return self._go(State.MAINTENANCE)  # only with nobody's data on the booth
+        if state == State.MAINTENANCE:
+            return self._maintenance_touch(action)
         if action == "start" and state in (State.ATTRACT, State.MANUAL_ENTRY):
             return self._go(State.SCANNING)
         if action == "type_code" and state in (State.ATTRACT, State.SCANNING, State.REFUSED):
@@ -443,8 +475,38 @@ class Flow:
         self.still_problem = "" if event.ok else (event.detail or "failed")
         return self._go(State.ON_HOLD if self._on_hold() else State.IN_CALL)
 
+    def _on_PinChecked(self, event: PinChecked) -> list[Effect]:
+        if self.state != State.MAINTENANCE or self.maintenance_unlocked:
+            return []
+        if event.ok:
+            self.maintenance_unlocked = True
+            self._arm()
+            return []
+        self.pin_failures += 1
+        if self.pin_failures >= MAX_PIN_FAILURES:
+            return self._leave_maintenance()
+        return []
+
+    def _maintenance_touch(self, action: str) -> list[Effect]:
+        if action == "maintenance_close":
+            return self._leave_maintenance()
+        if not self.maintenance_unlocked:
+            return []
+        if action == "restart":
+            return [QuitApp(0)]
+        if action == "exit_to_desktop":
+            return [QuitApp(EXIT_TO_DESKTOP)]
+        self._arm()  # any other button (diagnostics) is activity
+        return []
+
+    def _leave_maintenance(self) -> list[Effect]:
+        self.maintenance_unlocked = False
+        return self._go(State.OUT_OF_SERVICE if self.down else State.ATTRACT)
+
     def _on_Tick(self, event: Tick) -> list[Effect]:
         if self.deadline is not None and event.now >= self.deadline:
+            if self.state == State.MAINTENANCE:
+                return self._leave_maintenance()
             return self._end_session()
         if (
             self.state == State.CAPTURING_DOCUMENT
@@ -479,8 +541,8 @@ class Flow:
         """Hub or a critical device is gone. Local data is wiped; a session the hub holds is
         not cancelled, so the participant is resumed from the hub when the booth recovers."""
         self.down[cause] = detail
-        if self.state == State.OUT_OF_SERVICE:
-            return []
+        if self.state in (State.OUT_OF_SERVICE, State.MAINTENANCE):
+            return []  # branch IT in maintenance sees the cause there
         return self._go(State.OUT_OF_SERVICE, [Wipe()], wipe=True)
 
     def _mark_up(self, cause: str) -> list[Effect]:
@@ -515,7 +577,11 @@ class Flow:
 
     def _arm(self) -> None:
         if self.state in IDLE_TIMEOUT_STATES:
-            limit = {State.REFUSED: self.timeouts.refused, State.FINISHED: self.timeouts.finished}
+            limit = {
+                State.REFUSED: self.timeouts.refused,
+                State.FINISHED: self.timeouts.finished,
+                State.MAINTENANCE: self.timeouts.maintenance,
+            }
             self.deadline = self._clock() + limit.get(self.state, self.timeouts.idle)
         else:
             self.deadline = None

@@ -57,11 +57,21 @@ def tap(widget) -> None:
 
 
 def visible_texts(app: BoothApp) -> list[str]:
+    """Texts a person can see: labels with text whose own and every parent's opacity is > 0."""
+    screen = app.manager.current_screen
     texts = []
-    for widget in app.manager.current_screen.walk():
-        if isinstance(widget, Label) and widget.text and widget.opacity > 0:
+    for widget in screen.walk():
+        if isinstance(widget, Label) and widget.text and _shown(widget, screen):
             texts.append(widget.text)
     return texts
+
+
+def _shown(widget, screen) -> bool:
+    while widget is not None and widget is not screen:
+        if widget.opacity <= 0:
+            return False
+        widget = widget.parent
+    return True
 
 
 def execute(app: BoothApp, command: dict) -> dict:
@@ -128,8 +138,9 @@ def main() -> None:
         threading.Thread(target=serve_commands, args=(app,), daemon=True).start()
 
     Clock.schedule_once(ready, 0)
-    app.run_with_asyncio()
+    exit_code = app.run_with_asyncio()
     emit({"event": "stopped"})
+    sys.exit(exit_code)
 
 
 if __name__ == "__main__":

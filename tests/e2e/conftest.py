@@ -84,7 +84,9 @@ def start_booth(
         audio_input: str = "",
         idle_timeout: float = 60,
         name: str = "booth",
+        extra: str = "",
     ) -> BoothProcess:
+        """`extra`: more kiosk.toml sections (e.g. `[maintenance]`)."""
         booth = branch.booths[booth_index]
         config = tmp_path / f"{name}.toml"
         config.write_text(
@@ -106,7 +108,7 @@ reopen_seconds = 0.5
 
 [audio]
 input = "{audio_input}"
-"""
+{extra}"""
         )
         env = booth_env(xvfb, tmp_path / f"kivy-{name}", pulse_null_sink)
         booth_tmp = tmp_path / f"tmp-{name}"  # the booth's own temp dir: privacy tests scan it

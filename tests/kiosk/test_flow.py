@@ -2,6 +2,7 @@ import pytest
 
 from kiosk.flow import (
     CALL_STATES,
+    EXIT_TO_DESKTOP,
     CallConnected,
     CallLost,
     CancelSession,
@@ -18,6 +19,8 @@ from kiosk.flow import (
     HubUp,
     LookupAnswered,
     LookupTicket,
+    PinChecked,
+    QuitApp,
     Refused,
     Scanned,
     SendRating,
@@ -136,6 +139,10 @@ def to_finished(flow: Flow) -> None:
     flow.handle(SessionChanged(session("closed", outcome="verified")))
 
 
+def to_maintenance(flow: Flow) -> None:
+    flow.handle(Touch("maintenance"))
+
+
 def to_refused(flow: Flow) -> None:
     to_scanning(flow)
     flow.handle(Scanned("WIFI:S:Tamu;;"))
@@ -160,6 +167,7 @@ REACH = {
     State.CAPTURING_DOCUMENT: to_capturing_document,
     State.RECONNECTING: to_reconnecting,
     State.FINISHED: to_finished,
+    State.MAINTENANCE: to_maintenance,
     State.REFUSED: to_refused,
     State.OUT_OF_SERVICE: to_out_of_service,
 }
@@ -526,7 +534,9 @@ def test_headset_ok_outside_the_check_does_not_enqueue(flow):
 # --- out of service -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [s for s in State if s != State.OUT_OF_SERVICE])
+@pytest.mark.parametrize(
+    "state", [s for s in State if s not in (State.OUT_OF_SERVICE, State.MAINTENANCE)]
+)
 def test_hub_down_from_any_state_goes_out_of_service_and_wipes(flow, state):
     reach(flow, state)
     effects = flow.handle(HubDown("timeout"))
@@ -769,3 +779,52 @@ def test_restarted_booth_with_a_call_in_progress_waits_for_the_cs_to_call_again(
     flow.start()
     assert flow.handle(SessionChanged(session("in_call", agent={"id": "a1"}))) == []
     assert flow.state == State.ASSIGNED
+
+
+# --- maintenance --------------------------------------------------------------------------------
+
+
+def test_maintenance_needs_the_pin_before_any_admin_action(flow):
+    to_maintenance(flow)
+    assert flow.state == State.MAINTENANCE
+    assert flow.handle(Touch("restart")) == []  # locked
+    assert flow.handle(PinChecked(ok=True)) == []
+    assert flow.maintenance_unlocked
+    assert flow.handle(Touch("restart")) == [QuitApp(0)]
+    assert flow.handle(Touch("exit_to_desktop")) == [QuitApp(EXIT_TO_DESKTOP)]
+
+
+def test_three_wrong_pins_send_the_booth_back_to_the_start(flow):
+    to_maintenance(flow)
+    flow.handle(PinChecked(ok=False))
+    flow.handle(PinChecked(ok=False))
+    assert flow.state == State.MAINTENANCE
+    flow.handle(PinChecked(ok=False))
+    assert flow.state == State.ATTRACT
+    assert not flow.maintenance_unlocked
+
+
+@pytest.mark.parametrize("state", [State.SCANNING, State.CONFIRM, State.WAITING, State.IN_CALL])
+def test_maintenance_cannot_open_while_a_participant_is_at_the_booth(flow, state):
+    reach(flow, state)
+    assert flow.handle(Touch("maintenance")) == []
+    assert flow.state == state
+
+
+def test_maintenance_opened_while_out_of_service_returns_there(flow):
+    to_out_of_service(flow)
+    to_maintenance(flow)
+    assert flow.state == State.MAINTENANCE
+    flow.handle(HubUp())  # the cause goes away while branch IT works
+    flow.handle(HubDown("again"))  # and comes back: maintenance stays open
+    assert flow.state == State.MAINTENANCE
+    assert flow.handle(Touch("maintenance_close")) == []
+    assert flow.state == State.OUT_OF_SERVICE
+
+
+def test_forgotten_maintenance_screen_closes_itself(flow, clock):
+    to_maintenance(flow)
+    flow.handle(PinChecked(ok=True))
+    assert wait(flow, clock, 121) == []
+    assert flow.state == State.ATTRACT
+    assert not flow.maintenance_unlocked
