@@ -8,12 +8,11 @@ command line has been parsed and `prepare_kivy()` has run.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from kiosk.config import ConfigError, KioskConfig, load_config
-from kiosk.kivy_env import prepare_kivy
+from kiosk.kivy_env import configure_logging, prepare_kivy
 
 DEFAULT_CONFIG = "/etc/bilik/kiosk.toml"
 
@@ -112,14 +111,12 @@ def run_booth(config: KioskConfig, args: argparse.Namespace) -> int:
     prepare_kivy()
     from kivy.clock import Clock
 
-    from kiosk import log_privacy
     from kiosk.app import BoothApp, screenshot_listener
     from kiosk.booth_devices import BoothDevices
     from kiosk.demo_autopilot import autopilot
     from kiosk.hub_client import HubClient
 
-    log_privacy.install()
-    logging.getLogger().setLevel(logging.INFO)
+    configure_logging()
     hub = HubClient.from_config(config)
     app = BoothApp(config, hub, BoothDevices(config))
     if args.print_states:

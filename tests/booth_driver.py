@@ -15,7 +15,7 @@ import sys
 import threading
 import traceback
 
-from kiosk.kivy_env import prepare_kivy  # noqa: E402 (before Kivy)
+from kiosk.kivy_env import configure_logging, prepare_kivy  # noqa: E402 (before Kivy)
 
 prepare_kivy()
 
@@ -128,6 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
     args = parser.parse_args()
+    configure_logging()
     config = load_config(args.config)
     hub = HubClient.from_config(config)
     app = BoothApp(config, hub, BoothDevices(config))

@@ -85,8 +85,9 @@ def start_booth(
         idle_timeout: float = 60,
         name: str = "booth",
         extra: str = "",
+        env: dict[str, str] | None = None,
     ) -> BoothProcess:
-        """`extra`: more kiosk.toml sections (e.g. `[maintenance]`)."""
+        """`extra`: more kiosk.toml sections (e.g. `[maintenance]`); `env`: more environment."""
         booth = branch.booths[booth_index]
         config = tmp_path / f"{name}.toml"
         config.write_text(
@@ -110,11 +111,11 @@ reopen_seconds = 0.5
 input = "{audio_input}"
 {extra}"""
         )
-        env = booth_env(xvfb, tmp_path / f"kivy-{name}", pulse_null_sink)
+        environment = booth_env(xvfb, tmp_path / f"kivy-{name}", pulse_null_sink)
         booth_tmp = tmp_path / f"tmp-{name}"  # the booth's own temp dir: privacy tests scan it
         booth_tmp.mkdir(exist_ok=True)
-        env["TMPDIR"] = str(booth_tmp)
-        process = BoothProcess(config, env, tmp_path / f"{name}.log")
+        booth_environment = {**environment, "TMPDIR": str(booth_tmp), **(env or {})}
+        process = BoothProcess(config, booth_environment, tmp_path / f"{name}.log")
         booths.append(process)
         return process
 

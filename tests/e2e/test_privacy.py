@@ -4,6 +4,7 @@ NIK, name and booking code, and for pictures, once the session is over."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,21 @@ def test_nothing_of_the_participant_is_left_on_disk_after_the_session(
         text = path.read_bytes().decode("utf-8", errors="replace")
         for secret in secrets:
             assert secret not in text, f"{secret!r} found in {path}"
+
+
+def test_under_journald_the_booth_logs_json_lines_and_writes_no_log_files(
+    hub, branch, start_booth, blank_camera, tmp_path
+):
+    ticket = hub.seeder.ticket(branch)
+    booth = start_booth(branch, blank_camera, name="journald", env={"BILIK_LOG_JSON": "1"})
+    booth.enter_code(ticket.nik, "confirm")
+    booth.tap("not_me")
+    booth.wait_state("attract")
+    booth.stop()
+
+    lines = (tmp_path / "journald.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    assert any(e["msg"] == "state attract -> manual_entry" for e in entries), lines[-20:]
+    assert all({"ts", "level", "logger", "msg"} <= set(e) for e in entries)
+    assert ticket.nik not in "\n".join(lines)
+    assert not list((tmp_path / "kivy-journald").rglob("*.txt")), "Kivy wrote log files"
