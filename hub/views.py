@@ -137,6 +137,7 @@ def agent_view(agent: Agent, branch: Branch, active_sessions: int) -> dict[str, 
     return {
         "id": agent.id,
         "name": agent.name,
+        "branch_id": agent.branch_id,
         "status": agent.status,
         "capacity": effective_capacity(
             agent.capacity, BranchPolicy(branch.mode, branch.max_capacity)

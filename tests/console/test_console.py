@@ -245,3 +245,27 @@ def test_static_files_stay_inside_the_console_directory(console: Console) -> Non
         response = requests.get(base + path, timeout=5)
         assert response.status_code == 404, path
         assert "import" not in response.text
+
+
+def test_branch_booths_are_listed_with_their_health(console: Console) -> None:
+    """Branch IT sees from the console which booth is offline or has a failing device."""
+    booth = console.booth(0)
+    status, _ = console.api.post(
+        f"/api/v1/booths/{booth.id}/heartbeat",
+        booth.token,
+        {
+            "state": "idle",
+            "devices": {
+                "camera": {"ok": False, "detail": "unplugged"},
+                "headset": {"ok": True, "detail": "pulse"},
+            },
+        },
+    )
+    assert status == 200
+    console.login()
+    item = console.page.locator(f"#booth-health li[data-booth-id='{booth.id}']")
+    expect(item).to_have_attribute("data-online", "true")
+    expect(item).to_have_attribute("data-healthy", "false")
+    expect(item).to_contain_text("camera bermasalah")
+    other = console.page.locator(f"#booth-health li[data-booth-id='{console.booth(1).id}']")
+    expect(other).to_have_attribute("data-online", "false")  # never reported

@@ -107,6 +107,7 @@ def test_me_answers_with_the_agent_and_its_sessions_with_masked_tickets(
     assert body["agent"] == {
         "id": staffed.agents[0].id,
         "name": "CS 1",
+        "branch_id": staffed.id,
         "status": "online",
         "capacity": 5,
         "active_sessions": 1,

@@ -68,6 +68,7 @@ export const hub = {
   login: (username, password) => request("POST", "/agents/login", { username, password }),
   logout: () => request("POST", "/agents/logout", {}),
   me: () => request("GET", "/agents/me"),
+  booths: (branchId) => request("GET", `/branches/${enc(branchId)}/booths`),
   setStatus: (agentId, status, capacity) =>
     request("POST", `/agents/${enc(agentId)}/status`, capacity ? { status, capacity } : { status }),
   focus: (agentId, sessionId) => request("POST", `/agents/${enc(agentId)}/focus`, { session_id: sessionId }),

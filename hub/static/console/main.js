@@ -4,6 +4,7 @@
 // close-dialog.js the outcome, notices.js the toasts.
 
 import { ApiError, EventStream, hub } from "./api.js";
+import { BoothHealth } from "./booth-health.js";
 import { Call, LocalMedia } from "./call.js";
 import { ChecklistPanel } from "./checklist.js";
 import { CloseDialog } from "./close-dialog.js";
@@ -130,6 +131,8 @@ class ConsoleApp {
     document.body.dataset.view = "console";
     $("#agent-name").textContent = this.agent.name ?? "";
     this.applySessions(me.sessions ?? []);
+    this.boothHealth ??= new BoothHealth($("#booth-health"));
+    this.boothHealth.start(this.agent.branch_id);
     this.events?.stop();
     this.events = new EventStream(this.agent.id, {
       onMessage: (msg) => this.onMessage(msg),
@@ -150,6 +153,7 @@ class ConsoleApp {
 
   /** Back to the login form; everything of the signed-out CS is dropped from the page. */
   leave(message = "") {
+    this.boothHealth?.stop();
     this.events?.stop();
     this.events = null;
     for (const timer of this.timers) clearInterval(timer);

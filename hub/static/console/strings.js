@@ -29,6 +29,11 @@ const CATALOG = {
   close: ["Tutup", "Close"],
 
   booths: ["Bilik", "Booths"],
+  branch_booths: ["Bilik di cabang", "Booths in this branch"],
+  booth_online: ["aktif", "online"],
+  booth_offline: ["tidak terhubung", "offline"],
+  devices_ok: ["perangkat baik", "devices ok"],
+  device_failed: ["{device} bermasalah", "{device} failing"],
   empty_slot: ["Slot {n} kosong", "Slot {n} empty"],
   empty_hint_online: ["Menunggu peserta berikutnya", "Waiting for the next participant"],
   empty_hint_offline: ["Pilih \u201cSiap\u201d untuk menerima peserta", "Choose \u201cOnline\u201d to take participants"],
