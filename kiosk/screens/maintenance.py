@@ -4,13 +4,11 @@ Reached by five quick taps on the top-left corner of the start or out-of-service
 (never while a participant is at the booth). The PIN is checked by the app, not here.
 """
 
-from kivy.factory import Factory
-from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.flow import Flow
 from kiosk.screens.base import BoothScreen, load_kv
+from kiosk.screens.keypad import build_keypad
 
 PIN_KEYS = ("123", "456", "789", "0")
 MAX_PIN_LENGTH = 8
@@ -24,14 +22,7 @@ class MaintenanceScreen(BoothScreen):
     report = StringProperty("")
 
     def on_kv_post(self, base_widget) -> None:
-        for keys in PIN_KEYS:
-            row = BoxLayout(spacing=dp(8))
-            for char in keys:
-                button = Factory.KeyButton(text=char)
-                button.bind(on_release=lambda b: self.key(b.text))
-                self.ids[f"pin_{char}"] = button
-                row.add_widget(button)
-            self.ids.pinpad.add_widget(row)
+        build_keypad(self.ids.pinpad, PIN_KEYS, self.key, self.ids, "pin_")
 
     def present(self, flow: Flow) -> None:
         self.unlocked = flow.maintenance_unlocked
