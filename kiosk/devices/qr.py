@@ -29,6 +29,7 @@ import numpy as np
 
 from kiosk.devices.camera import SharedCamera
 from kiosk.devices.qr_engines import QrEngine, ZbarEngine, ZxingEngine, zxing_available
+from kiosk.devices.worker import WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class QrDecoder:
         return list(dict.fromkeys(found))
 
 
-class QrScanLoop:
+class QrScanLoop(WorkerThread):
     """Decode the camera's newest frame in a worker thread and report new payloads.
 
     Runs off the UI thread so decoding never costs the UI a frame. Takes the newest frame each
@@ -188,6 +189,8 @@ class QrScanLoop:
 
     ``on_payload(text)`` runs on the worker thread: a UI must hop to its own thread.
     """
+
+    thread_name = "qr-scan"
 
     def __init__(
         self,
@@ -208,28 +211,7 @@ class QrScanLoop:
         self._lock = threading.Lock()
         self._running = threading.Event()
         self._running.set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> QrScanLoop:
-        if self._thread and self._thread.is_alive():
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="qr-scan", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def __enter__(self) -> QrScanLoop:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
 
     def pause(self) -> None:
         """Stop decoding (the camera keeps running): frees the CPU for the call's video encoder."""

@@ -15,13 +15,13 @@ import contextlib
 import logging
 import os
 import select
-import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from evdev import ecodes as e
 
 from kiosk.devices.status import DeviceError, DeviceStatus
+from kiosk.devices.worker import WorkerThread
 
 if TYPE_CHECKING:
     from evdev import InputDevice
@@ -128,7 +128,7 @@ class KeyEventDecoder:
         self._overflowed = False
 
 
-class HidScanner:
+class HidScanner(WorkerThread):
     """Reads a wedge scanner's evdev node in a thread and calls ``on_scan(text)`` per scan.
 
     Opens and grabs the device; when it is missing or unplugged, reports it and retries every
@@ -153,28 +153,8 @@ class HidScanner:
         self.decoder = KeyEventDecoder(terminators=terminators)
         self._ok = False
         self._detail = "not started"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> HidScanner:
-        if self._thread and self._thread.is_alive():
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-hid", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def __enter__(self) -> HidScanner:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
+        self.thread_name = f"{name}-hid"
 
     def device_status(self) -> DeviceStatus:
         return DeviceStatus(self.name, self._ok, self._detail)
