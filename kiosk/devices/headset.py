@@ -52,20 +52,30 @@ def level_of(samples: np.ndarray) -> Level:
 
 
 class _OpenStreams:
-    """Counts this process's open PortAudio streams: re-initialising PortAudio under an open
-    stream would pull the device from under it (the level meter, or a tone mid-play)."""
+    """This process's open PortAudio streams, held until closed.
+
+    Two reasons. Re-initialising PortAudio under an open stream would pull the device from under
+    it (the level meter, or a tone mid-play). And a running stream whose owner is dropped forms a
+    cycle with its callback that the garbage collector may clear in the middle of a callback, on
+    PortAudio's own thread, which ends in a segmentation fault (seen with the call's streams):
+    holding every open stream here means a forgotten stream leaks instead of crashing the booth.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.count = 0
+        self.open: set[sd._StreamBase] = set()
 
-    def opened(self) -> None:
-        with self.lock:
-            self.count += 1
+    @property
+    def count(self) -> int:
+        return len(self.open)
 
-    def closed(self) -> None:
+    def opened(self, stream: sd._StreamBase) -> None:
         with self.lock:
-            self.count = max(0, self.count - 1)
+            self.open.add(stream)
+
+    def closed(self, stream: sd._StreamBase) -> None:
+        with self.lock:
+            self.open.discard(stream)
 
 
 _streams = _OpenStreams()
@@ -113,7 +123,7 @@ def find_device(name: str | None, kind: str) -> int:
 
 
 def _start(stream: sd._StreamBase) -> sd._StreamBase:
-    _streams.opened()
+    _streams.opened(stream)
     try:
         stream.start()
     except BaseException:
@@ -129,7 +139,7 @@ def _abort(stream: sd._StreamBase) -> None:
     except sd.PortAudioError as exc:
         log.warning("aborting audio stream: %s", exc)
     finally:
-        _streams.closed()
+        _streams.closed(stream)
 
 
 def _close(stream: sd._StreamBase) -> None:
@@ -139,7 +149,7 @@ def _close(stream: sd._StreamBase) -> None:
     except sd.PortAudioError as exc:
         log.warning("closing audio stream: %s", exc)
     finally:
-        _streams.closed()
+        _streams.closed(stream)
 
 
 class LevelMeter:
