@@ -1,18 +1,27 @@
 """QR decoding engines: thin wrappers that take a grayscale image and return payload strings.
 
 Why two: measured on the bench's hard set (``python -m bench.qr_decode``), zxing-cpp reads a
-640-wide crop in ~1.3 ms and misses few frames, while ZBar needs ~9 ms for the same crop and misses
-more. zxing-cpp is therefore the primary engine; ZBar stays as a fallback pass (it sometimes reads
-what zxing-cpp does not) and as the engine of last resort when zxing-cpp is not installed.
-Both are restricted to QR codes: scanning for other symbologies costs time and invites misreads.
+whole 720p frame in ~3.5 ms and reads more than ZBar, which needs several times as long. zxing-cpp
+is therefore the primary engine; ZBar is the engine of last resort when zxing-cpp is not
+installed. Both are restricted to QR codes: other symbologies cost time and invite misreads.
 """
 
 from __future__ import annotations
 
 import ctypes
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+
+@dataclass
+class Scan:
+    """What one engine call saw: payloads read, and the corners (4x2, x/y) of QR codes it
+    located but could not read: the places worth a closer look."""
+
+    texts: list[str] = field(default_factory=list)
+    suspects: list[np.ndarray] = field(default_factory=list)
 
 
 class QrEngine(Protocol):
@@ -22,8 +31,9 @@ class QrEngine(Protocol):
 
     def decode(self, gray: np.ndarray) -> list[str]: ...
 
-    def scan(self, gray: np.ndarray) -> tuple[list[str], bool]:
-        """Payloads, and whether a QR was located that did not decode (worth a harder look)."""
+    def scan(self, gray: np.ndarray, *, downscale: bool = False) -> Scan:
+        """Payloads and located-but-unread codes; ``downscale``: also search a pyramid of
+        smaller copies (finds big, blurred codes; costs about a third more)."""
         ...
 
 
@@ -40,19 +50,26 @@ class ZxingEngine:
         self._invert = invert  # dark-mode phone screens show light modules on dark
 
     def decode(self, gray: np.ndarray) -> list[str]:
-        return self.scan(gray)[0]
+        return self.scan(gray).texts
 
-    def scan(self, gray: np.ndarray) -> tuple[list[str], bool]:
+    def scan(self, gray: np.ndarray, *, downscale: bool = False) -> Scan:
         found = self._read(
             gray,
             formats=self._format,
             try_rotate=False,  # QR detection is rotation invariant; this only helps 1D codes
-            try_downscale=False,
+            try_downscale=downscale,
             try_invert=self._invert,
-            return_errors=True,  # a located-but-unreadable QR is the cue for the slow passes
+            return_errors=True,  # a located-but-unreadable QR is where to look closer
         )
-        texts = [b.text for b in found if b.valid]
-        return texts, len(texts) < len(found)
+        scan = Scan()
+        for b in found:
+            if b.valid:
+                scan.texts.append(b.text)
+            else:
+                p = b.position
+                corners = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+                scan.suspects.append(np.array([[c.x, c.y] for c in corners], np.float32))
+        return scan
 
 
 class ZbarEngine:
@@ -77,10 +94,9 @@ class ZbarEngine:
             self._scanner, zw.ZBarSymbol.QRCODE, zw.ZBarConfig.CFG_ENABLE, 1
         )
 
-    def scan(self, gray: np.ndarray) -> tuple[list[str], bool]:
-        """ZBar reports nothing about codes it locates but cannot read: always "maybe"."""
-        texts = self.decode(gray)
-        return texts, not texts
+    def scan(self, gray: np.ndarray, *, downscale: bool = False) -> Scan:
+        """ZBar reports nothing about codes it locates but cannot read, and has no pyramid."""
+        return Scan(self.decode(gray))
 
     def decode(self, gray: np.ndarray) -> list[str]:
         zw = self._zw

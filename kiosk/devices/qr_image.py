@@ -42,6 +42,12 @@ def phone_card(payload: str, *, qr_px: int = 240) -> np.ndarray:
     The QR (quiet zone included) is about ``qr_px`` pixels wide. The surrounding screen and body
     matter: a decoder must find the code inside a phone, not on a clean white page.
     """
+    return phone_card_layout(payload, qr_px=qr_px)[0]
+
+
+def phone_card_layout(payload: str, *, qr_px: int = 240) -> tuple[np.ndarray, np.ndarray]:
+    """``phone_card`` plus the symbol's four corners in the card (quiet zone excluded, x/y,
+    clockwise from top-left): the bench needs them to know where the code lands in a frame."""
     modules = qr_modules(payload)
     module_px = max(1, round(qr_px / modules.shape[0]))
     code = qr_image(payload, module_px=module_px, dark=25, light=245)
@@ -62,4 +68,8 @@ def phone_card(payload: str, *, qr_px: int = 240) -> np.ndarray:
     bezel = max(6, screen_w // 18)
     body = np.full((screen_h + 4 * bezel, screen_w + 2 * bezel, 3), 30, dtype=np.uint8)
     body[2 * bezel : 2 * bezel + screen_h, bezel : bezel + screen_w] = screen
-    return body
+    quiet = 4 * module_px
+    x0, y0 = bezel + left + quiet, 2 * bezel + top + quiet
+    x1, y1 = x0 + side - 2 * quiet, y0 + side - 2 * quiet
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+    return body, corners
