@@ -53,11 +53,14 @@ def find_regions(gray: np.ndarray, *, min_side: int = 40, limit: int = 6) -> lis
     rows, cols = half.shape[0] // cell, half.shape[1] // cell
     if rows < 3 or cols < 3:
         return []
-    ex = cv2.resize(gx[: rows * cell, : cols * cell], (cols, rows), interpolation=cv2.INTER_AREA)
-    ey = cv2.resize(gy[: rows * cell, : cols * cell], (cols, rows), interpolation=cv2.INTER_AREA)
-    both = cv2.min(ex, ey).astype(np.float32)
+
+    def per_cell(image: np.ndarray) -> np.ndarray:
+        cut = image[: rows * cell, : cols * cell]
+        return cv2.resize(cut, (cols, rows), interpolation=cv2.INTER_AREA)
+
+    both = cv2.min(per_cell(gx), per_cell(gy)).astype(np.float32)
     # contrast relative to brightness: a dim code has weak gradients but so has its surround
-    mean = cv2.resize(half[: rows * cell, : cols * cell], (cols, rows), interpolation=cv2.INTER_AREA)
+    mean = per_cell(half)
     local = cv2.blur(mean.astype(np.float32), (5, 5)) + 16.0
     energy = cv2.blur(both / local, (3, 3))
     floor = 0.12

@@ -1,27 +1,40 @@
-"""QR decoding: every frame of the bench's hard set decodes; nothing comes out of non-QR frames.
+"""QR decoding: codes anywhere in 480p/720p/1080p frames, at least what zxing-cpp reads on the
+full frame, the same result on a busy CPU, and nothing out of frames without a QR.
 
-Correctness only. Speed targets live in ``bench/qr_decode.py`` (never in timed tests).
+Correctness and cost in work units only. Speed targets live in ``bench/qr_decode.py`` (never in
+timed tests).
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import cv2
 import numpy as np
 import pytest
 
-from bench.qr_decode import FRAME_H, FRAME_W, TROUBLES, HardFrame, hard_set, naive_qr_only_640
-from kiosk.devices.qr import QrDecoder, Roi
+from bench.qr_decode import (
+    RESOLUTIONS,
+    HardFrame,
+    cpu_hog,
+    empty_frames,
+    frame_with_code,
+    hard_set,
+    naive_pyzbar,
+    zxing_full_frame,
+)
+from kiosk.devices.qr import QrDecoder, Roi, frame_work, work_limit
 from kiosk.devices.qr_engines import ZbarEngine, ZxingEngine, zxing_available
 from kiosk.devices.qr_image import phone_card, qr_image
 
 TOKEN = "BLK1.TGC4K7QX.MFRGGZDFMZTWQ2LKNNWG23TPOA"
+FRAME_W, FRAME_H = RESOLUTIONS["720p"]
 
 
 @pytest.fixture(scope="module")
 def hard_frames() -> list[HardFrame]:
-    return list(hard_set())  # the bench's set, same seed and size
+    return list(hard_set(60))  # the bench's first frames, same seed
 
 
 def scene(card: np.ndarray | None = None, *, at: tuple[int, int] | None = None) -> np.ndarray:
@@ -36,30 +49,109 @@ def scene(card: np.ndarray | None = None, *, at: tuple[int, int] | None = None) 
 
 def test_zxing_cpp_is_installed_because_the_numbers_need_it() -> None:
     assert zxing_available(), (
-        "zxing-cpp missing: ZBar alone misses hard frames and is ~5x slower "
+        "zxing-cpp missing: ZBar alone misses hard frames and is several times slower "
         "(python -m bench.qr_decode); install zxing-cpp"
     )
     assert QrDecoder().engine_name == "zxing-cpp"
 
 
-def test_every_frame_of_the_hard_set_decodes(hard_frames: list[HardFrame]) -> None:
+def test_every_code_zxing_reads_on_the_full_frame_is_read_and_nothing_wrong(
+    hard_frames: list[HardFrame],
+) -> None:
     decoder = QrDecoder()
-    missed = [
-        (hf.index, hf.troubles) for hf in hard_frames if decoder.decode(hf.frame) != [hf.payload]
-    ]
-    assert not missed, f"{len(missed)} of {len(hard_frames)} hard frames not decoded: {missed}"
+    missed, wrong = [], []
+    for hf in hard_frames:
+        found = decoder.decode(hf.frame)
+        wrong += [p for p in found if p != hf.payload]
+        if hf.payload not in found and hf.payload in zxing_full_frame(hf.frame):
+            missed.append((hf.index, hf.conditions()))
+    assert not wrong
+    assert not missed, f"zxing-cpp reads these on the full frame, we do not: {missed}"
 
 
-def test_the_hard_set_is_hard(hard_frames: list[HardFrame]) -> None:
-    """Guards the set itself: every trouble well represented, and the obvious approach
-    (QR-only ZBar on a 640-wide downscale) misses a good share of it."""
-    counts = Counter(t for hf in hard_frames for t in hf.troubles)
-    assert set(counts) == set(TROUBLES)
-    assert min(counts.values()) >= 30, counts
-    assert {hf.frame.shape for hf in hard_frames} == {(FRAME_H, FRAME_W, 3)}
-    assert len({hf.payload for hf in hard_frames}) > 200, "varied payloads"
-    naive_misses = sum(hf.payload not in naive_qr_only_640(hf.frame) for hf in hard_frames[:80])
-    assert naive_misses >= 8, f"only {naive_misses}/80 missed by the naive approach"
+def test_the_hard_set_is_hard_and_spread_over_the_frame(hard_frames: list[HardFrame]) -> None:
+    """Guards the set itself: every resolution, codes in, across and outside the guide box,
+    small and large, blurred and sharp; and zxing-cpp and pyzbar miss a good share of it."""
+    for key in ("resolution", "box", "size", "blur"):
+        counts = Counter(hf.conditions()[key] for hf in hard_frames)
+        assert len(counts) >= 3 and min(counts.values()) >= 3, (key, counts)
+    assert {hf.frame.shape[:2][::-1] for hf in hard_frames} == set(RESOLUTIONS.values())
+    sizes = [hf.size_px for hf in hard_frames]
+    assert min(sizes) < 70 and max(sizes) > 250
+    zxing_misses = sum(hf.payload not in zxing_full_frame(hf.frame) for hf in hard_frames)
+    pyzbar_misses = sum(hf.payload not in naive_pyzbar(hf.frame) for hf in hard_frames)
+    assert zxing_misses >= 6, f"zxing-cpp misses only {zxing_misses}/60: not a hard set"
+    assert pyzbar_misses > zxing_misses
+
+
+def test_a_small_soft_code_across_the_box_edge_is_read_with_a_cpu_hog_running() -> None:
+    """The code crosses the guide box's left edge and needs a closer look (zxing-cpp on the
+    whole frame cannot read it). With every core spinning, the answer and the work spent are
+    the ones of an idle machine: no clock decides which looks run."""
+    edge_x = Roi().x0 * FRAME_W
+    frame = frame_with_code(TOKEN, 70, (edge_x, FRAME_H / 2), blur=1.4)
+    assert TOKEN not in zxing_full_frame(frame)
+    decoder = QrDecoder()
+    idle = (decoder.decode(frame), decoder.last_pass, decoder.last_work)
+    assert idle[0] == [TOKEN]
+    with cpu_hog(os.cpu_count() or 1):
+        loaded = [(decoder.decode(frame), decoder.last_pass, decoder.last_work) for _ in range(5)]
+    assert loaded == [idle] * 5
+
+
+@pytest.mark.parametrize("resolution", list(RESOLUTIONS))
+def test_each_camera_resolution_reads_an_80_px_code_beside_the_guide_box(resolution: str) -> None:
+    width, height = RESOLUTIONS[resolution]
+    frame = frame_with_code(TOKEN, 80, (0.1 * width, 0.5 * height), resolution=resolution)
+    decoder = QrDecoder()
+    assert decoder.decode(frame) == [TOKEN]
+    assert decoder.last_work <= work_limit(width, height)
+
+
+@pytest.mark.parametrize("resolution", list(RESOLUTIONS))
+def test_each_camera_resolution_reads_a_large_tilted_code_in_the_corner(resolution: str) -> None:
+    width, height = RESOLUTIONS[resolution]
+    size = 0.4 * height
+    frame = frame_with_code(
+        TOKEN, size, (width - 0.8 * size, 0.8 * size), resolution=resolution, angle=40
+    )
+    assert QrDecoder().decode(frame) == [TOKEN]
+
+
+def test_a_code_zxing_cannot_locate_is_found_by_the_region_search() -> None:
+    frame = frame_with_code(TOKEN, 64, (0.3 * FRAME_W, 0.4 * FRAME_H), blur=1.2)
+    assert TOKEN not in zxing_full_frame(frame)
+    decoder = QrDecoder()
+    assert decoder.decode(frame) == [TOKEN]
+    assert decoder.last_pass is not None and decoder.last_pass.startswith("region")
+
+
+def test_a_budget_without_room_for_closer_looks_stops_after_the_whole_frame_looks() -> None:
+    """The budget is work: with none left for patches, the frame costs its whole-frame looks,
+    exactly, and the soft code that needs a closer look is not read."""
+    frame = frame_with_code(TOKEN, 70, (Roi().x0 * FRAME_W, FRAME_H / 2), blur=1.4)
+    decoder = QrDecoder(patch_budget=0)
+    assert decoder.decode(frame) == []
+    assert decoder.last_work == frame_work(FRAME_W, FRAME_H)
+
+
+@pytest.mark.parametrize("resolution", list(RESOLUTIONS))
+def test_a_plain_frame_without_a_qr_costs_only_the_whole_frame_looks(resolution: str) -> None:
+    width, height = RESOLUTIONS[resolution]
+    frame = np.full((height, width, 3), 128, np.uint8)
+    decoder = QrDecoder()
+    assert decoder.decode(frame) == []
+    assert decoder.last_work == frame_work(width, height)
+
+
+def test_the_bench_frames_without_a_qr_cost_at_most_the_work_limit() -> None:
+    """The QR-less frames the bench times (walls, furniture, posters with text): nothing
+    comes out, and none costs more than the limit the bench prints for its resolution."""
+    decoder = QrDecoder()
+    for frame in empty_frames(9):
+        height, width = frame.shape[:2]
+        assert decoder.decode(frame) == []
+        assert frame_work(width, height) <= decoder.last_work <= work_limit(width, height)
 
 
 @pytest.mark.parametrize(
@@ -96,17 +188,18 @@ def test_a_qr_with_a_third_torn_away_gives_nothing() -> None:
     assert QrDecoder().decode(scene(code)) == []
 
 
-def test_a_clean_ticket_qr_decodes_on_the_fast_pass() -> None:
+def test_a_clean_ticket_qr_decodes_on_the_first_whole_frame_look() -> None:
     decoder = QrDecoder()
     assert decoder.decode(scene(phone_card(TOKEN))) == [TOKEN]
-    assert decoder.last_pass == "fast"
+    assert decoder.last_pass == "frame"
+    assert decoder.last_work == FRAME_W * FRAME_H
 
 
-def test_a_phone_held_beside_the_guide_box_is_still_found() -> None:
+def test_a_phone_held_beside_the_guide_box_is_read_on_the_first_look() -> None:
     frame = scene(phone_card(TOKEN, qr_px=160), at=(20, 100))  # left edge, outside the ROI
     decoder = QrDecoder()
     assert decoder.decode(frame) == [TOKEN]
-    assert decoder.last_pass == "whole"
+    assert decoder.last_pass == "frame"
 
 
 def test_dark_mode_screen_with_light_modules_decodes() -> None:
@@ -124,8 +217,8 @@ def test_two_codes_in_view_both_come_out_once_each() -> None:
     assert sorted(QrDecoder().decode(frame)) == sorted(["TGC4K7QX", TOKEN])
 
 
-def test_a_custom_guide_box_limits_the_search() -> None:
-    frame = scene(phone_card(TOKEN, qr_px=200), at=(40, 120))  # left part of the frame
+def test_a_custom_guide_box_does_not_hide_codes_outside_it() -> None:
+    frame = scene(phone_card(TOKEN, qr_px=200), at=(1000, 120))  # right part of the frame
     assert QrDecoder(roi=Roi(0.0, 0.0, 0.45, 1.0)).decode(frame) == [TOKEN]
 
 
