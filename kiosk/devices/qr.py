@@ -4,18 +4,21 @@ DESIGN.md asks for the same answer on an idle and on a saturated CPU, codes from
 in a 480p/720p/1080p frame read at least as often as zxing-cpp on the full frame, and a 720p frame
 in <= 5 ms median, <= 15 ms p95 (numbers: ``python -m bench.qr_decode``). The shape:
 
-1. The whole frame at full resolution (grayscale), zxing-cpp with its own downscale pyramid,
-   QR only. Nothing is cropped away first, so a code beside or across the guide box is read like
-   one inside it. Most frames end here.
-2. When that reads nothing, look where a code may be: codes zxing-cpp *located* but could not
-   read, then QR-like patches (``qr_regions``: too small or too soft for zxing-cpp to locate).
-   Each is cut out, upscaled to a few pixels per module and contrast-stretched, then decoded.
-3. Last, inverted colours (dark-mode screens) on a half-size copy.
+1. The whole frame at full resolution (grayscale), zxing-cpp, QR only. Nothing is cropped away
+   first, so a code beside or across the guide box is read like one inside it, and a small code
+   keeps every pixel it has. Most frames end here (~2.5 ms at 720p).
+2. A half-size copy with zxing-cpp's own downscale pyramid: big, blurred codes.
+3. Where a code may be: codes zxing-cpp *located* but could not read, then QR-like patches
+   (``qr_regions``: too small or too soft for zxing-cpp to locate). Each is cut out, upscaled to
+   a few pixels per module, contrast-stretched (and sharpened), then decoded.
+4. Last, when the frame shows something QR-like: inverted colours (dark-mode screens) on the
+   half-size copy.
 
 What runs is decided by what the frame shows and by a budget counted in *work* (pixels handed to
 an engine, ``last_work``), never by the clock: the same frame gives the same answer and the same
-cost on a quiet and on a busy core. The budget caps the worst frame; a frame with no QR in view
-costs steps 1 and 3 plus the region search and whatever QR-like patches it shows.
+cost on a quiet and on a busy core. The budget caps the worst frame (``work_limit``); a frame
+with no QR in view costs the whole-frame looks (``frame_work``) plus whatever QR-like patches
+it shows.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import cv2
 import numpy as np
 
 from kiosk.devices.camera import SharedCamera
-from kiosk.devices.qr_engines import QrEngine, Scan, ZbarEngine, ZxingEngine, zxing_available
+from kiosk.devices.qr_engines import QrEngine, ZbarEngine, ZxingEngine, zxing_available
 from kiosk.devices.qr_regions import Region, find_regions
 from kiosk.devices.worker import WorkerThread
 
@@ -55,20 +58,24 @@ def _search(pixels: int) -> int:
 
 
 def _inverted_look(pixels: int) -> int:
+    """The inverted half-size copy: only when the frame shows something QR-like."""
     return pixels // 4
 
 
-def frame_work(width: int, height: int) -> int:
-    """What a frame costs when no look reads anything and no patch is worth a closer look: the
-    full-resolution look, the half-size look, the region search and the inverted look."""
+def frame_work(width: int, height: int, *, qr_like: bool = False) -> int:
+    """What a frame costs when no look reads anything, before closer looks at patches: the
+    full-resolution look, the half-size look, the region search, and when something in it
+    looks like a QR (``qr_like``) the inverted look."""
     pixels = width * height
-    half = _half_look(pixels) if min(width, height) >= 64 else 0
-    return pixels + half + _search(pixels) + _inverted_look(pixels)
+    if min(width, height) < 64:
+        return pixels
+    inverted = _inverted_look(pixels) if qr_like else 0
+    return pixels + _half_look(pixels) + _search(pixels) + inverted
 
 
 def work_limit(width: int, height: int) -> int:
     """The most any frame of this size costs (a frame with no QR in view included)."""
-    return frame_work(width, height) + PATCH_BUDGET
+    return frame_work(width, height, qr_like=True) + PATCH_BUDGET
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,6 @@ class QrDecoder:
         self.last_work = 0
         use_zxing = engine == "zxing" or (engine == "auto" and zxing_available())
         self._primary: QrEngine = ZxingEngine() if use_zxing else ZbarEngine()
-        self._inverted: QrEngine | None = ZxingEngine(invert=True) if use_zxing else None
 
     @property
     def engine_name(self) -> str:
@@ -187,14 +193,17 @@ class QrDecoder:
         scan = self._primary.scan(gray)
         if scan.texts:
             return "frame", scan.texts
-        if min(gray.shape) >= 64:  # big, blurred codes: zxing-cpp reads them smaller
-            work.spend(_half_look(pixels))
-            half = self._primary.scan(cv2.pyrDown(gray), downscale=True)
-            if half.texts:
-                return "half", half.texts
-            scan.suspects += [2 * corners for corners in half.suspects]
+        if min(gray.shape) < 64:
+            return None  # too small for a half-size copy, let alone a code
+        half = cv2.pyrDown(gray)
+        work.spend(_half_look(pixels))
+        halved = self._primary.scan(half, downscale=True)  # big, blurred codes read smaller
+        if halved.texts:
+            return "half", halved.texts
         work.spend(_search(pixels))
-        for name, region in self._regions(gray, scan):
+        suspects = scan.suspects + [2 * corners for corners in halved.suspects]
+        regions = self._regions(gray, half, suspects)
+        for name, region in regions:
             for variant, zoom in PATCH_LOOKS:
                 patch = self._patch(gray, region, variant, zoom, work)
                 if patch is None:
@@ -202,22 +211,24 @@ class QrDecoder:
                 texts = self._primary.decode(patch)
                 if texts:
                     return f"{name}-{variant}", texts
-        if self._inverted is not None:  # dark-mode screens: light modules on dark
+        if regions:  # dark-mode screens (light modules on dark) show QR-like texture too
             work.spend(_inverted_look(pixels))
-            texts = self._inverted.decode(cv2.pyrDown(gray))
+            texts = self._primary.decode(cv2.bitwise_not(half))
             if texts:
                 return "inverted", texts
         return None
 
-    def _regions(self, gray: np.ndarray, scan: Scan) -> list[tuple[str, Region]]:
+    def _regions(
+        self, gray: np.ndarray, half: np.ndarray, suspects: list[np.ndarray]
+    ) -> list[tuple[str, Region]]:
         height, width = gray.shape[:2]
         picked: list[tuple[str, Region]] = []
-        for corners in scan.suspects:
+        for corners in suspects:
             x, y = corners.min(axis=0)
             x1, y1 = corners.max(axis=0)
             region = Region(int(x), int(y), int(x1 - x) + 1, int(y1 - y) + 1, float("inf"))
             picked.append(("located", region.grown(0.15, width, height)))
-        for region in find_regions(gray):
+        for region in find_regions(half):
             grown = region.grown(0.2, width, height)
             if all(grown.overlap(r) < 0.8 for _, r in picked):
                 picked.append(("region", grown))

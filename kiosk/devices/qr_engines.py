@@ -42,12 +42,11 @@ class ZxingEngine:
 
     name = "zxing-cpp"
 
-    def __init__(self, *, invert: bool = False) -> None:
+    def __init__(self) -> None:
         import zxingcpp
 
         self._read = zxingcpp.read_barcodes
         self._format = zxingcpp.BarcodeFormat.QRCode
-        self._invert = invert  # dark-mode phone screens show light modules on dark
 
     def decode(self, gray: np.ndarray) -> list[str]:
         return self.scan(gray).texts
@@ -58,7 +57,7 @@ class ZxingEngine:
             formats=self._format,
             try_rotate=False,  # QR detection is rotation invariant; this only helps 1D codes
             try_downscale=downscale,
-            try_invert=self._invert,
+            try_invert=False,  # the pipeline inverts once, at half size (dark-mode screens)
             return_errors=True,  # a located-but-unreadable QR is where to look closer
         )
         scan = Scan()

@@ -41,14 +41,14 @@ class Region:
         return ix * iy / max(1, min(self.w * self.h, other.w * other.h))
 
 
-def find_regions(gray: np.ndarray, *, min_side: int = 40, limit: int = 6) -> list[Region]:
-    """Up to ``limit`` QR-like rectangles in ``gray``, most QR-like first.
+def find_regions(half: np.ndarray, *, min_side: int = 40, limit: int = 6) -> list[Region]:
+    """Up to ``limit`` QR-like rectangles, most QR-like first, in frame pixels.
 
+    ``half``: the grayscale frame at half size (``cv2.pyrDown``; the decoder has one anyway).
     ``min_side``: the smallest code side (frame pixels) worth reporting.
     """
-    half = cv2.pyrDown(gray)
-    gx = cv2.convertScaleAbs(cv2.Sobel(half, cv2.CV_16S, 1, 0, ksize=3))
-    gy = cv2.convertScaleAbs(cv2.Sobel(half, cv2.CV_16S, 0, 1, ksize=3))
+    dx, dy = cv2.spatialGradient(half)
+    gx, gy = cv2.convertScaleAbs(dx), cv2.convertScaleAbs(dy)
     cell = 4  # half-res pixels per cell: 8 frame pixels
     rows, cols = half.shape[0] // cell, half.shape[1] // cell
     if rows < 3 or cols < 3:
