@@ -107,8 +107,17 @@ def background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
         cv2.putText(scene, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * k + 0.3, (20, 20, 20), 2)
     texture = np.empty((height, width), np.int16)
     cv2.setRNGSeed(int(rng.integers(0, 2**31)))
-    cv2.randn(texture, 0, 6)
+    cv2.randn(texture, np.array([0.0]), np.array([6.0]))
     return np.clip(scene + texture[:, :, None], 0, 255).astype(np.uint8)
+
+
+def camera_jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
+    """The frame after a round trip through JPEG, like an MJPG webcam's."""
+    ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(jpg, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
+        raise RuntimeError("JPEG round trip failed")
+    return np.asarray(decoded)
 
 
 def _pose(
@@ -153,7 +162,7 @@ def make_hard_frame(index: int, seed: int = 2024) -> HardFrame:
     resolution = list(RESOLUTIONS)[index % len(RESOLUTIONS)]
     width, height = RESOLUTIONS[resolution]
     payload = ticket_payload(rng)
-    img = background(rng, width, height).astype(np.float32)
+    img: np.ndarray = background(rng, width, height).astype(np.float32)
 
     n = qr_modules(payload).shape[0] - 8  # modules across the symbol
     size = float(math.exp(rng.uniform(math.log(60), math.log(min(420, 0.75 * height)))))
@@ -219,26 +228,22 @@ def make_hard_frame(index: int, seed: int = 2024) -> HardFrame:
         blur = "focus<=1.5" if sigma <= 1.5 else "focus>1.5"
     elif kind < 0.6:  # hand shake: motion blur along a random direction
         length = int(rng.integers(3, 13))
-        kernel = np.zeros((length, length), np.float32)
+        kernel: np.ndarray = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1
         centre_k = (length / 2 - 0.5, length / 2 - 0.5)
         rot = cv2.getRotationMatrix2D(centre_k, rng.uniform(0, 180), 1)
         kernel = cv2.warpAffine(kernel, rot, (length, length))
-        img = cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6))
+        kernel = (kernel / max(float(kernel.sum()), 1e-6)).astype(np.float32)
+        img = cv2.filter2D(img, -1, kernel)
         blur = "motion<=6" if length <= 6 else "motion>6"
     else:
         blur = "none"
     noise = rng.uniform(4, 8) if light == "dim" else rng.uniform(1.5, 3.5)  # sensor gain
-    sensor = np.empty_like(img)
+    sensor: np.ndarray = np.empty_like(img)
     cv2.setRNGSeed(int(rng.integers(0, 2**31)))  # cv2's generator: ~10x faster than numpy's
-    cv2.randn(sensor, 0.0, float(noise))
+    cv2.randn(sensor, np.array([0.0]), np.array([noise]))
     img += sensor
-    frame = np.clip(img, 0, 255, out=img).astype(np.uint8)
-    quality = int(rng.integers(45, 91))
-    ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    frame = cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+    frame = camera_jpeg(np.clip(img, 0, 255, out=img).astype(np.uint8), int(rng.integers(45, 91)))
     box = _box_relation(qr_dst, width, height)
     return HardFrame(index, resolution, size, box, blur, light, payload, frame, qr_dst)
 
@@ -258,7 +263,7 @@ def frame_with_code(
     at ``centre``, turned ``angle`` degrees, focus blur ``blur`` (sigma, px), as camera JPEG.
     For tests that need a given place, size and softness rather than a random draw."""
     width, height = RESOLUTIONS[resolution]
-    img = background(np.random.default_rng(seed), width, height)
+    img: np.ndarray = background(np.random.default_rng(seed), width, height)
     n = qr_modules(payload).shape[0] - 8
     card, corners = phone_card_layout(payload, qr_px=8 * (n + 8))
     mid = corners.mean(axis=0)
@@ -269,10 +274,7 @@ def frame_with_code(
     img = np.where(mask[:, :, None] > 127, warped, img)
     if blur:
         img = cv2.GaussianBlur(img, (0, 0), blur)
-    ok, jpg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+    return camera_jpeg(img, quality)
 
 
 def hard_set(count: int = 300, seed: int = 2024) -> Iterator[HardFrame]:
@@ -286,9 +288,7 @@ def empty_frames(count: int, seed: int = 2024) -> Iterator[np.ndarray]:
     rng = np.random.default_rng([seed, 999_999])
     for i in range(count):
         width, height = list(RESOLUTIONS.values())[i % len(RESOLUTIONS)]
-        frame = background(rng, width, height)
-        ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 75])
-        yield cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+        yield camera_jpeg(background(rng, width, height), 75)
 
 
 # --- decoders compared -----------------------------------------------------------------------
@@ -308,7 +308,8 @@ def zxing_full_frame(frame: np.ndarray) -> list[str]:
     import zxingcpp
 
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    return [b.text for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)]
+    qr = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    return [b.text for b in zxingcpp.read_barcodes(gray, formats=qr)]
 
 
 @dataclass
@@ -451,9 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     idle = run("no QR", ours, blanks, lambda: decoder.last_work)
     print("\nframe without any QR (nobody scanning): ms median / p95, work in pixels")
     idle_ok = True
-    for f, used in zip(empty, idle.work, strict=True):
+    for f, cost in zip(empty, idle.work, strict=True):
         height, width = f.shape[:2]
-        idle_ok = idle_ok and used <= work_limit(width, height)
+        idle_ok = idle_ok and cost <= work_limit(width, height)
     for res, (width, height) in RESOLUTIONS.items():
         used = [w for f, w in zip(empty, idle.work, strict=True) if f.shape[1] == width]
         ts = idle.times_ms[res]

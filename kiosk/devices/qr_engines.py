@@ -46,7 +46,7 @@ class ZxingEngine:
         import zxingcpp
 
         self._read = zxingcpp.read_barcodes
-        self._format = zxingcpp.BarcodeFormat.QRCode
+        self._format = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
     def decode(self, gray: np.ndarray) -> list[str]:
         return self.scan(gray).texts
