@@ -29,6 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as EventType
 
 import cv2
 import numpy as np
@@ -349,20 +350,25 @@ def run(
     return result
 
 
-def _hog() -> None:
+def _hog(running: EventType) -> None:
+    running.set()
     while True:
         pass
 
 
 @contextlib.contextmanager
 def cpu_hog(cores: int) -> Iterator[None]:
-    """Keep ``cores`` cores busy (one spinning process each) for as long as the block runs."""
+    """Keep ``cores`` cores busy (one spinning process each) for as long as the block runs;
+    the block starts once every hog spins."""
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_hog, daemon=True) for _ in range(cores)]
+    running = [ctx.Event() for _ in range(cores)]
+    procs = [ctx.Process(target=_hog, args=(event,), daemon=True) for event in running]
     for p in procs:
         p.start()
     try:
-        time.sleep(0.3)  # let them reach full speed
+        for event in running:
+            if not event.wait(30):
+                raise RuntimeError("a CPU hog process did not start")
         yield
     finally:
         for p in procs:
