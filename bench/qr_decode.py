@@ -366,9 +366,10 @@ def cpu_hog(cores: int) -> Iterator[None]:
     for p in procs:
         p.start()
     try:
-        for event in running:
-            if not event.wait(30):
-                raise RuntimeError("a CPU hog process did not start")
+        for event, p in zip(running, procs, strict=True):
+            while not event.wait(0.1):
+                if not p.is_alive():
+                    raise RuntimeError(f"a CPU hog process died (exit code {p.exitcode})")
         yield
     finally:
         for p in procs:

@@ -110,7 +110,9 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
 def _stretch(gray: np.ndarray) -> np.ndarray:
     """Stretch a patch's 1st..99th percentile to full range: a dim or hazed code spans a few
     dozen grey levels, under what zxing-cpp's binariser accepts."""
-    lo, hi = np.percentile(gray, (1, 99))
+    cumulative = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().cumsum()
+    lo = int(np.searchsorted(cumulative, cumulative[-1] * 0.01))
+    hi = int(np.searchsorted(cumulative, cumulative[-1] * 0.99))
     if hi - lo < 8:
         return gray
     scale = 255.0 / (hi - lo)
@@ -249,12 +251,14 @@ class QrDecoder:
         cost = region.w * region.h * scale * scale
         if cost > self.patch_budget / 3 or not work.take(cost):
             return None  # one patch may not take more than a third: there are other candidates
+        # filters on the small crop, the upscale last: the same picture for a fraction of the work
         crop = gray[region.y : region.y + region.h, region.x : region.x + region.w]
+        if variant == "sharpen":  # unsharp mask: restores module edges softened by blur
+            crop = cv2.addWeighted(crop, 2.0, cv2.GaussianBlur(crop, (0, 0), 1.0), -1.0, 0)
+        crop = _stretch(crop)
         if scale > 1.0:
             crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        if variant == "sharpen":  # unsharp mask: restores module edges softened by blur
-            crop = cv2.addWeighted(crop, 2.0, cv2.GaussianBlur(crop, (0, 0), scale), -1.0, 0)
-        return np.ascontiguousarray(_stretch(crop))
+        return np.ascontiguousarray(crop)
 
 
 class QrScanLoop(WorkerThread):
