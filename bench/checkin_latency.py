@@ -361,7 +361,7 @@ def participant(app: Any, camera: TicketCamera, probe: Probe, runs: list[Run], c
 
 def run_bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Start a hub, seed it, time look-ups alone, then run the booth app against it."""
-    from hub.tickets import make_ticket_token
+    from hub.domain.checkin_rules import make_ticket_token
     from tests.hub.harness import SECRET, HubProcess, Seeder, free_port, write_config
 
     database_url = f"sqlite:///{work / 'hub.db'}"

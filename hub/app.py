@@ -9,28 +9,28 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from hub import (
+from hub.api.routes import (
     agent_events,
     agents,
-    audit,
+    booth_events,
     booths,
-    call_control,
-    changes,
+    calls,
     checkin,
-    console,
     enrollment,
-    events,
-    housekeeping,
     outcome,
     sessions,
     signaling,
     stills,
 )
-from hub.broadcast import Broadcaster
-from hub.context import HubContext, ticket_secret
+from hub.container import HubContext, ticket_secret
 from hub.errors import install_error_handlers
+from hub.jobs import housekeeping
+from hub.realtime import changes
+from hub.realtime.broadcast import Broadcaster
+from hub.services import audit
 from hub.settings import HubSettings
-from hub.store import open_database, utc_now
+from hub.store.models import open_database, utc_now
+from hub.web import console
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,13 @@ ROUTERS = (
     agents,
     booths,
     enrollment,
-    events,
+    booth_events,
     agent_events,
-    call_control,
+    calls,
     signaling,
     stills,
     outcome,
-    console,  # CS console page + its static files (/console); hub/console.py
+    console,  # CS console page + its static files (/console); hub/web/console.py
 )
 
 

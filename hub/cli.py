@@ -41,7 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.app import create_app
-    from hub.masking import logging_config
+    from hub.domain.masking import logging_config
 
     settings = _settings(args)
     config = logging_config(args.log_level.upper())
@@ -82,9 +82,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.context import ticket_secret
-    from hub.demo import describe, load_demo, write_qr_codes
-    from hub.store import open_database
+    from hub.container import ticket_secret
+    from hub.services.demo_data import describe, load_demo, write_qr_codes
+    from hub.store.models import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -102,8 +102,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from hub.store import open_database
-    from hub.ticket_import import import_file
+    from hub.services.ticket_import import import_file
+    from hub.store.models import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -121,8 +121,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from hub.audit import verify_chain
-    from hub.store import open_database
+    from hub.services.audit import verify_chain
+    from hub.store.models import open_database
 
     settings = _settings(args)
     with open_database(settings.database_url)() as db:
@@ -132,9 +132,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _booth_enroll(args: argparse.Namespace) -> int:
-    from hub.context import ticket_secret
-    from hub.enrollment import EnrollmentError, issue_code
-    from hub.store import open_database
+    from hub.api.routes.enrollment import EnrollmentError, issue_code
+    from hub.container import ticket_secret
+    from hub.store.models import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -159,9 +159,9 @@ def _booth_enroll(args: argparse.Namespace) -> int:
 
 
 def _booth_list(args: argparse.Namespace) -> int:
-    from hub.booths import branch_booths
-    from hub.store import open_database, utc_now
-    from hub.views import booth_view
+    from hub.api.routes.booths import branch_booths
+    from hub.services.serializers import booth_view
+    from hub.store.models import open_database, utc_now
 
     settings = _settings(args)
     now = utc_now()

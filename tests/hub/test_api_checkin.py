@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.tickets import make_ticket_token
+from hub.domain.checkin_rules import make_ticket_token
 from tests.hub.harness import SECRET, Api, BranchInfo, Seeder
 
 MINUTES = dt.timedelta(minutes=1)

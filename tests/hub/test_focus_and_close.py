@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hub.store import AuditEvent
+from hub.store.models import AuditEvent
 from tests.hub.calls import (
     accept,
     agent_stream,

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hub.audit import verify_chain
-from hub.broadcast import Broadcaster
-from hub.context import HubContext
-from hub.directory import ensure_agent, ensure_booth, ensure_branch
-from hub.housekeeping import housekeeping
+from hub.container import HubContext
+from hub.jobs.housekeeping import housekeeping
+from hub.realtime.broadcast import Broadcaster
+from hub.services.accounts import ensure_agent, ensure_booth, ensure_branch
+from hub.services.audit import verify_chain
+from hub.services.transitions import check_in, enqueue
 from hub.settings import HubSettings
-from hub.store import (
+from hub.store.models import (
     Agent,
     AgentStatus,
     AuditEvent,
@@ -29,7 +30,6 @@ from hub.store import (
     Ticket,
     open_database,
 )
-from hub.transitions import check_in, enqueue
 from tests.hub.calls import (
     agent_stream,
     booth_stream,

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from hub.audit import verify_chain
-from hub.broadcast import Broadcaster
-from hub.context import HubContext
-from hub.housekeeping import housekeeping
+from hub.container import HubContext
+from hub.jobs.housekeeping import housekeeping
+from hub.realtime.broadcast import Broadcaster
+from hub.services.audit import verify_chain
 from hub.settings import load_settings
-from hub.store import AuditEvent, Still
+from hub.store.models import AuditEvent, Still
 from tests.hub.calls import agent_stream, booth_stream, go_online, in_call, jpeg, session_message
 from tests.hub.harness import Api, BranchInfo, HubProcess, Seeder
 

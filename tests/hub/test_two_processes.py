@@ -13,8 +13,8 @@ import pytest
 import websocket
 from sqlalchemy import select
 
-from hub.audit import verify_chain
-from hub.store import AuditEvent, ServiceSession
+from hub.services.audit import verify_chain
+from hub.store.models import AuditEvent, ServiceSession
 from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
 
 BOOTHS, AGENTS, CAPACITY = 30, 4, 5

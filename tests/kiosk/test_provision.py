@@ -1,7 +1,7 @@
 """`kiosk provision` against a real hub over loopback, plain and HTTPS (issue: operations).
 
-Codes are issued the way `bilik-hub booth enroll` issues them (hub.enrollment.issue_code on the
-hub's database); the booth side is the real `kiosk` command writing real files in a temp dir.
+Codes are issued the way `bilik-hub booth enroll` issues them (hub.api.routes.enrollment.issue_code
+on the hub's database); the booth side is the real `kiosk` command writing real files in a temp dir.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from hub.enrollment import issue_code
-from hub.store import EnrollmentCode
+from hub.api.routes.enrollment import issue_code
+from hub.store.models import EnrollmentCode
 from kiosk.cli import main
 from kiosk.config import load_config
 from kiosk.hub_client import HubClient
