@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from hub.services.dispatch import AgentLoad, Waiting, choose_assignments, run_dispatch
-from hub.store.models import Agent, Booth, Branch, ServiceSession, Ticket, open_database
+from hub.store.database import open_database
+from hub.store.models import Agent, Booth, Branch, ServiceSession, Ticket
 
 WAITING, AGENTS, CAPACITY = 1000, 200, 5
 T0 = dt.datetime(2025, 3, 10, 1, 0, tzinfo=dt.UTC)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from hub.api.error_handlers import install_error_handlers
 from hub.api.routes import (
     agent_events,
     agents,
@@ -22,14 +23,14 @@ from hub.api.routes import (
     signaling,
     stills,
 )
+from hub.clock import utc_now
 from hub.container import HubContext, ticket_secret
-from hub.errors import install_error_handlers
 from hub.jobs import housekeeping
 from hub.realtime import changes
 from hub.realtime.broadcast import Broadcaster
 from hub.services import audit
 from hub.settings import HubSettings
-from hub.store.models import open_database, utc_now
+from hub.store.database import open_database
 from hub.web import console
 
 log = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from hub.container import ticket_secret
     from hub.services.demo_data import describe, load_demo, write_qr_codes
-    from hub.store.models import open_database
+    from hub.store.database import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -103,7 +103,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from hub.services.ticket_import import import_file
-    from hub.store.models import open_database
+    from hub.store.database import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -122,7 +122,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _audit_verify(args: argparse.Namespace) -> int:
     from hub.services.audit import verify_chain
-    from hub.store.models import open_database
+    from hub.store.database import open_database
 
     settings = _settings(args)
     with open_database(settings.database_url)() as db:
@@ -134,7 +134,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _booth_enroll(args: argparse.Namespace) -> int:
     from hub.api.routes.enrollment import EnrollmentError, issue_code
     from hub.container import ticket_secret
-    from hub.store.models import open_database
+    from hub.store.database import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -160,8 +160,9 @@ def _booth_enroll(args: argparse.Namespace) -> int:
 
 def _booth_list(args: argparse.Namespace) -> int:
     from hub.api.routes.booths import branch_booths
+    from hub.clock import utc_now
     from hub.services.serializers import booth_view
-    from hub.store.models import open_database, utc_now
+    from hub.store.database import open_database
 
     settings = _settings(args)
     now = utc_now()

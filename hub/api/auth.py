@@ -18,9 +18,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.api.console_auth import check_csrf, session_cookie
+from hub.clock import utc_now
 from hub.container import DbSession
 from hub.errors import ApiError
-from hub.store.models import Agent, AgentToken, Booth, utc_now
+from hub.store.models import Agent, AgentToken, Booth
 
 AGENT_TOKEN_LIFETIME = dt.timedelta(hours=12)
 TOUCH_INTERVAL = dt.timedelta(seconds=5)

@@ -4,7 +4,7 @@ The rules decide whether a ticket may be checked in at a booth *now*; every refu
 code and the parameters the booth needs to word it (docs/hub-api.md, "Errors"). Callers pass the
 current UTC time, so the rules are tested at any instant and in any branch time zone.
 
-Parsing of QR payloads and booking codes is shared with the booth (`kiosk.ticket_payload`), so
+Parsing of QR payloads and booking codes is shared with the booth (`contract.ticket_payload`), so
 both sides read a payload the same way; only the hub holds the key that signs ticket tokens.
 """
 
@@ -15,12 +15,12 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk.nik import normalize_nik, validate_nik
-from kiosk.ticket_payload import (
+from contract.nik import normalize_nik, validate_nik
+from contract.states import TicketStatus
+from contract.ticket_payload import (
     BOOKING_CODE,
     MalformedPayload,
     normalize_booking_code,
@@ -45,15 +45,6 @@ __all__ = [
     "resolve_payload",
     "verify_ticket_token",
 ]
-
-
-class TicketStatus(StrEnum):
-    BOOKED = "booked"
-    CHECKED_IN = "checked_in"
-    IN_SERVICE = "in_service"
-    SERVED = "served"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show"
 
 
 @dataclass(frozen=True)

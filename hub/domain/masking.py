@@ -1,6 +1,6 @@
 """Keeping participants' NIK and names (and bearer tokens) out of logs and the audit trail.
 
-The masking rules themselves live in `kiosk.nik` so booth and hub mask the same way. Hub code
+The masking rules themselves live in `contract.nik` so booth and hub mask the same way. Hub code
 masks explicitly when it logs or audits a person; `MaskingFilter` is the safety net under every
 log handler: any 16-digit run is masked as a NIK and `token=` query values (the booth event
 stream's URL, which uvicorn's access log prints) are redacted.
@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any
 
-from kiosk.nik import mask_name, mask_nik
+from contract.nik import mask_name, mask_nik
 
 __all__ = ["MaskingFilter", "logging_config", "mask_name", "mask_nik", "mask_text"]
 

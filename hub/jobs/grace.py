@@ -12,10 +12,11 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from contract.states import AgentStatus, BranchMode
 from hub.realtime import presence
 from hub.services.dispatch import active_counts
 from hub.services.transitions import set_agent_status
-from hub.store.models import Agent, AgentStatus, Branch, BranchMode
+from hub.store.models import Agent, Branch
 
 
 def settle_dropped_agents(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:

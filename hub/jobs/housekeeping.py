@@ -13,13 +13,15 @@ import logging
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from contract.states import SessionState
 from hub.api.routes import stills
+from hub.clock import utc_now
 from hub.container import HubContext
 from hub.jobs.grace import settle_dropped_agents
 from hub.realtime import outbox, presence
 from hub.services.dispatch import run_dispatch
 from hub.services.transitions import expire_abandoned
-from hub.store.models import ServiceSession, SessionState, utc_now
+from hub.store.models import ServiceSession
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from contract.states import ACTIVE_AGENT_STATES
 from hub.realtime import changes
 from hub.services import audit
-from hub.store.models import ACTIVE_AGENT_STATES, Booth, ServiceSession, StreamPresence
+from hub.store.models import Booth, ServiceSession, StreamPresence
 
 BOOTH, AGENT = "booth", "agent"
 REFRESH = dt.timedelta(seconds=10)

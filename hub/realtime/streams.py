@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
+from hub.clock import utc_now
 from hub.container import HubContext
 from hub.errors import error_body
 from hub.jobs import housekeeping
 from hub.realtime import outbox, presence
 from hub.realtime.broadcast import Topic
-from hub.store.models import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from contract.states import AgentStatus, BranchMode
 from hub.api.auth import hash_token
 from hub.domain.passwords import hash_password
-from hub.store.models import Agent, AgentStatus, Booth, Branch, BranchMode
+from hub.store.models import Agent, Booth, Branch
 
 
 def ensure_branch(

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.clock import utc_now
 from hub.domain.masking import mask_name, mask_nik
-from hub.store.models import AuditEvent, AuditHead, utc_now
+from hub.store.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 HEAD_ID = 1

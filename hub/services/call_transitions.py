@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contract.states import CALL_STATES, SessionState
 from hub.errors import ApiError
 from hub.services import audit
-from hub.store.models import CALL_STATES, ServiceSession, SessionState
+from hub.store.models import ServiceSession
 
 
 def _own(session: ServiceSession, agent_id: str) -> None:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.clock import utc_now
 from hub.domain.checkin_rules import (
     BranchFacts,
     TicketFacts,
@@ -30,7 +31,7 @@ from hub.domain.checkin_rules import (
 from hub.services import audit
 from hub.services.accounts import ensure_agent, ensure_booth, ensure_branch
 from hub.settings import HubSettings
-from hub.store.models import ServiceSession, Ticket, utc_now
+from hub.store.models import ServiceSession, Ticket
 
 BRANCHES = [
     # id, name, time zone, mode, capacity per CS

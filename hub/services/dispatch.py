@@ -20,19 +20,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hub.domain.checkin_rules import TicketStatus
+from contract.states import ACTIVE_AGENT_STATES, AgentStatus, BranchMode, SessionState, TicketStatus
 from hub.realtime import changes
 from hub.services import audit
-from hub.store.models import (
-    ACTIVE_AGENT_STATES,
-    Agent,
-    AgentStatus,
-    Branch,
-    BranchMode,
-    ServiceSession,
-    SessionState,
-    Ticket,
-)
+from hub.store.models import Agent, Branch, ServiceSession, Ticket
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.domain.documents import DOCUMENTS
+from contract.states import ACTIVE_AGENT_STATES, DOCUMENTS
+from hub.clock import utc_now
 from hub.domain.masking import mask_name, mask_nik
 from hub.realtime import presence
 from hub.services.dispatch import BranchPolicy, QueueView, effective_capacity, queue_view
-from hub.store.models import (
-    ACTIVE_AGENT_STATES,
-    Agent,
-    Booth,
-    Branch,
-    ServiceSession,
-    Ticket,
-    utc_now,
-)
+from hub.store.models import Agent, Booth, Branch, ServiceSession, Ticket
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -18,11 +18,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.domain.checkin_rules import TicketStatus
+from contract.nik import normalize_nik, validate_nik
+from contract.states import TicketStatus
+from contract.ticket_payload import BOOKING_CODE, normalize_booking_code
+from hub.clock import utc_now
 from hub.services import audit
-from hub.store.models import Branch, Ticket, utc_now
-from kiosk.nik import normalize_nik, validate_nik
-from kiosk.ticket_payload import BOOKING_CODE, normalize_booking_code
+from hub.store.models import Branch, Ticket
 
 REQUIRED = ("booking_code", "nik", "name", "branch_id", "date", "slot_start", "slot_end")
 TRUE_WORDS = {"1", "true", "yes", "ya", "y"}

@@ -17,21 +17,18 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.domain.checkin_rules import TicketStatus
+from contract.states import (
+    ACTIVE_AGENT_STATES,
+    OPEN_SESSION_STATES,
+    AgentStatus,
+    SessionState,
+    TicketStatus,
+)
 from hub.errors import ApiError
 from hub.realtime import presence
 from hub.services import audit
 from hub.services.call_transitions import settle_focus
-from hub.store.models import (
-    ACTIVE_AGENT_STATES,
-    OPEN_SESSION_STATES,
-    Agent,
-    AgentStatus,
-    Booth,
-    ServiceSession,
-    SessionState,
-    Ticket,
-)
+from hub.store.models import Agent, Booth, ServiceSession, Ticket
 
 #: Open states a new check-in at the same booth may replace (nobody is talking to them yet).
 SUPERSEDABLE = (SessionState.CHECKED_IN, SessionState.WAITING)

@@ -1,4 +1,4 @@
-"""Persistence: SQLAlchemy models, the engine and the session factory.
+"""The tables: SQLAlchemy models (the engine and schema set-up are in hub.store.database).
 
 SQLite (one file) is the default for a branch; PostgreSQL works for a central hub. Everything here
 is portable SQL; the only SQLite-specific part is the connection set-up in `make_engine`, which
@@ -8,10 +8,7 @@ writes instead of racing (PostgreSQL gets the same effect from `SELECT ... FOR U
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -19,29 +16,19 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Engine,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     Time,
-    create_engine,
-    event,
-    inspect,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from contract.states import AgentStatus, BranchMode, SessionState
+
 UTC = dt.UTC
-
-
-def utc_now() -> dt.datetime:
-    """The one clock of the hub: aware UTC, so nothing is ever compared across time zones."""
-    return dt.datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -57,51 +44,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; use hub.store.models.utc_now()")
+            raise ValueError("naive datetime given to a UTC column; use the hub's clock")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-class BranchMode(StrEnum):
-    ONE_TO_MANY = "one_to_many"
-    ONE_TO_ONE = "one_to_one"
-
-
-class SessionState(StrEnum):
-    CHECKED_IN = "checked_in"
-    WAITING = "waiting"
-    ASSIGNED = "assigned"
-    CONNECTING = "connecting"  # the CS accepted; the call is being set up
-    IN_CALL = "in_call"  # the booth reported the media connection up
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-OPEN_SESSION_STATES = (
-    SessionState.CHECKED_IN,
-    SessionState.WAITING,
-    SessionState.ASSIGNED,
-    SessionState.CONNECTING,
-    SessionState.IN_CALL,
-)
-#: Sessions that hold one unit of a CS's capacity.
-ACTIVE_AGENT_STATES = (SessionState.ASSIGNED, SessionState.CONNECTING, SessionState.IN_CALL)
-#: Sessions with a call (being) set up: the ones focus and `on_hold` are about.
-CALL_STATES = (SessionState.CONNECTING, SessionState.IN_CALL)
-
-
-class AgentStatus(StrEnum):
-    ONLINE = "online"
-    PAUSED = "paused"
-    OFFLINE = "offline"
-
-
-class Outcome(StrEnum):
-    VERIFIED = "verified"
-    INCOMPLETE = "incomplete"
-    REJECTED = "rejected"
 
 
 class Base(DeclarativeBase):
@@ -324,71 +271,3 @@ class HubMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-
-
-def make_engine(database_url: str) -> Engine:
-    """An engine ready for several threads and, on SQLite, several processes on one file."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    in_memory = url.database in (None, "", ":memory:")
-    if not in_memory:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=StaticPool if in_memory else None,
-    )
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        # SQLAlchemy emits BEGIN itself (below); WAL lets readers run beside the one writer.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        # Take the write lock up front: read-then-write decisions (dispatch, audit chain) stay
-        # consistent across processes, and writers wait instead of failing with "locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables and columns (no migrations yet: the schema only grows)."""
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """`ALTER TABLE … ADD COLUMN` for columns added to a model after its table was created.
-
-    Only nullable columns are ever added to an existing model, so this is all the migration a
-    growing schema needs; two processes starting at once may race, the loser finds it done.
-    """
-    inspector = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with contextlib.suppress(OperationalError, ProgrammingError), engine.begin() as conn:
-                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-
-
-def open_database(database_url: str) -> sessionmaker[Session]:
-    """Engine + schema + session factory in one call, for the CLI and the app."""
-    engine = make_engine(database_url)
-    create_schema(engine)
-    return make_session_factory(engine)

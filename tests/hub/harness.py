@@ -28,7 +28,8 @@ import requests
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.services.accounts import ensure_agent, ensure_booth, ensure_branch
-from hub.store.models import Ticket, open_database
+from hub.store.database import open_database
+from hub.store.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 BILIK_HUB = Path(sys.executable).parent / "bilik-hub"

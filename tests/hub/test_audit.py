@@ -11,7 +11,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.services import audit
-from hub.store.models import AuditEvent, open_database
+from hub.store.database import open_database
+from hub.store.models import AuditEvent
 from tests.hub.harness import BILIK_HUB, Api, BranchInfo, Seeder
 
 

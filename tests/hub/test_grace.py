@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from contract.states import AgentStatus
 from hub.container import HubContext
 from hub.jobs.housekeeping import housekeeping
 from hub.realtime.broadcast import Broadcaster
@@ -21,15 +22,8 @@ from hub.services.accounts import ensure_agent, ensure_booth, ensure_branch
 from hub.services.audit import verify_chain
 from hub.services.transitions import check_in, enqueue
 from hub.settings import HubSettings
-from hub.store.models import (
-    Agent,
-    AgentStatus,
-    AuditEvent,
-    ServiceSession,
-    StreamPresence,
-    Ticket,
-    open_database,
-)
+from hub.store.database import open_database
+from hub.store.models import Agent, AuditEvent, ServiceSession, StreamPresence, Ticket
 from tests.hub.calls import (
     agent_stream,
     booth_stream,

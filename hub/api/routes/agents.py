@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contract.states import BranchMode, SessionState
 from hub.api.auth import (
     AGENT_TOKEN_LIFETIME,
     AgentAuth,
@@ -19,20 +20,14 @@ from hub.api.auth import (
     revoke_agent_token,
 )
 from hub.api.console_auth import clear_login_cookies, set_login_cookies
+from hub.clock import utc_now
 from hub.container import DbSession, Hub
 from hub.domain.passwords import verify_password
 from hub.errors import ApiError
 from hub.services import audit, transitions
 from hub.services.dispatch import Waiting, active_counts, queue_order, run_dispatch
 from hub.services.serializers import agent_sessions_view, agent_view, session_views
-from hub.store.models import (
-    Agent,
-    Branch,
-    BranchMode,
-    ServiceSession,
-    SessionState,
-    utc_now,
-)
+from hub.store.models import Agent, Branch, ServiceSession
 
 log = logging.getLogger(__name__)
 

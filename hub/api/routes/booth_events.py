@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import BoothPrincipal, authenticate, touch_booth
+from hub.clock import utc_now
 from hub.container import HubContext
 from hub.errors import ApiError
 from hub.realtime import presence, streams
 from hub.realtime.broadcast import booth_topic, branch_topic
 from hub.services.serializers import session_view
 from hub.services.transitions import open_session_of_booth
-from hub.store.models import ServiceSession, utc_now
+from hub.store.models import ServiceSession
 
 router = APIRouter(tags=["booth events"])
 

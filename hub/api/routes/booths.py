@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.api.auth import AgentAuth, AnyPrincipal, BoothPrincipal, OwnBoothId, check_booth_access
+from hub.clock import utc_now
 from hub.container import DbSession, Hub
 from hub.errors import ApiError
 from hub.services.serializers import booth_view
-from hub.store.models import Booth, utc_now
+from hub.store.models import Booth
 
 router = APIRouter(prefix="/api/v1/booths", tags=["booths"])
 branch_router = APIRouter(prefix="/api/v1/branches", tags=["booths"])

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from hub.api.auth import AgentAuth, BoothAuth
 from hub.api.routes.agents import own_agent
 from hub.api.routes.sessions import load_session, settle
+from hub.clock import utc_now
 from hub.container import DbSession, Hub
 from hub.services import call_transitions
 from hub.services.serializers import agent_sessions_view
-from hub.store.models import utc_now
 
 router = APIRouter(prefix="/api/v1", tags=["call"])
 

@@ -18,14 +18,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from contract.states import TicketStatus
 from hub.api.auth import BoothAuth, BoothPrincipal
+from hub.clock import utc_now
 from hub.container import DbSession, Hub, HubContext
 from hub.domain.checkin_rules import (
     BranchFacts,
     Refusal,
     TicketFacts,
     TicketRef,
-    TicketStatus,
     Tolerances,
     Verdict,
     branch_today,
@@ -35,7 +36,7 @@ from hub.domain.checkin_rules import (
 from hub.errors import ApiError
 from hub.services.serializers import session_view, ticket_view
 from hub.services.transitions import check_in, open_session_of_ticket
-from hub.store.models import Booth, Branch, LookupFailure, Ticket, utc_now
+from hub.store.models import Booth, Branch, LookupFailure, Ticket
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from contract.errors import ErrorCode
 from hub.api.auth import hash_token, new_token
+from hub.clock import utc_now
 from hub.container import DbSession, Hub
 from hub.errors import ApiError
 from hub.services import audit
-from hub.store.models import Booth, Branch, EnrollmentCode, utc_now
+from hub.store.models import Booth, Branch, EnrollmentCode
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,6 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 GROUPS, GROUP_LENGTH = 3, 4
 FAILURES_PER_MINUTE = 10
 BOOTH_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")  # as kiosk.toml booth.id
-
-#: error code → HTTP status (docs/hub-api.md)
-CODE_USED, CODE_EXPIRED, UNKNOWN_CODE = "code_used", "code_expired", "unknown_code"
-_STATUS = {CODE_USED: 409, CODE_EXPIRED: 410, UNKNOWN_CODE: 404}
 
 
 class EnrollmentError(ValueError):
@@ -130,17 +128,17 @@ def redeem_code(db: Session, secret: str, code: str, client: str, now: dt.dateti
     row = db.get(EnrollmentCode, hash_code(secret, code))
     reason = None
     if row is None:
-        reason = UNKNOWN_CODE
+        reason = ErrorCode.UNKNOWN_CODE
     elif row.used_at is not None:
-        reason = CODE_USED
+        reason = ErrorCode.CODE_USED
     elif row.expires_at <= now:
-        reason = CODE_EXPIRED
+        reason = ErrorCode.CODE_EXPIRED
     if reason is not None:
         subject = f"booth:{row.booth_id}" if row is not None else "enrollment"
         audit.record(
             db, "anonymous", "enroll_refused", subject, {"reason": reason, "client": client}, now
         )
-        raise ApiError(reason, status=_STATUS[reason])
+        raise ApiError(reason)
     booth = db.get(Booth, row.booth_id)
     token = new_token()
     booth.token_hash = hash_token(token)  # the previous token is refused from now on

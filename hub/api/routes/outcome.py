@@ -7,14 +7,14 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from contract.states import DOCUMENTS, Document
 from hub.api.auth import AgentAuth, BoothAuth
 from hub.api.routes.sessions import load_session, settle
+from hub.clock import utc_now
 from hub.container import DbSession, Hub
-from hub.domain.documents import DOCUMENTS, Document
 from hub.errors import ApiError
 from hub.services import call_transitions, transitions
 from hub.services.serializers import empty_checklist, session_view
-from hub.store.models import utc_now
 
 router = APIRouter(prefix="/api/v1", tags=["outcome"])
 

@@ -17,12 +17,13 @@ from hub.api.auth import (
     OwnBoothId,
     Principal,
 )
+from hub.clock import utc_now
 from hub.container import DbSession, Hub, HubContext
 from hub.errors import ApiError
 from hub.services import transitions
 from hub.services.dispatch import run_dispatch
 from hub.services.serializers import session_view
-from hub.store.models import ServiceSession, utc_now
+from hub.store.models import ServiceSession
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 

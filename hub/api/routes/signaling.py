@@ -12,12 +12,13 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from contract.states import ACTIVE_AGENT_STATES
 from hub.api.auth import AgentPrincipal, AnyPrincipal
 from hub.api.routes.sessions import load_session
+from hub.clock import utc_now
 from hub.container import DbSession
 from hub.errors import ApiError
 from hub.realtime import outbox
-from hub.store.models import ACTIVE_AGENT_STATES, utc_now
 
 router = APIRouter(prefix="/api/v1", tags=["call"])
 

@@ -23,16 +23,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from contract.states import CALL_STATES, Document
 from hub.api.auth import AgentAuth, AnyPrincipal, BoothAuth, BoothPrincipal
 from hub.api.routes.sessions import load_session
+from hub.clock import utc_now
 from hub.container import DbSession, Hub, HubContext
-from hub.domain.documents import Document
 from hub.domain.jpeg import NotJpeg, TooManyPixels, check_jpeg
 from hub.errors import ApiError
 from hub.realtime import outbox
 from hub.services import audit
 from hub.services.serializers import iso
-from hub.store.models import CALL_STATES, ServiceSession, Still, StillRequest, utc_now
+from hub.store.models import ServiceSession, Still, StillRequest
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from kiosk.ticket_payload import MalformedPayload, TicketQuery, parse_scan, parse_typed
+from contract.ticket_payload import MalformedPayload, TicketQuery, parse_scan, parse_typed
 
 CODE = "TGC4K7QX"
 TOKEN = f"BLK1.{CODE}.MFRGGZDFMZTWQ2LK"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from kiosk.nik import normalize_nik, validate_nik
+from contract.nik import normalize_nik, validate_nik
 
 BOOKING_CODE = re.compile(r"^[A-Z0-9]{8}$")
 TOKEN = re.compile(r"^BLK1\.([A-Z0-9]{8})\.([A-Z2-7]{16,32})$")

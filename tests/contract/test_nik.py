@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from kiosk.nik import mask_name, mask_nik, normalize_nik, validate_nik
+from contract.nik import mask_name, mask_nik, normalize_nik, validate_nik
 
 TODAY = dt.date(2025, 6, 1)
 MALE = "3201011508850001"  # Kab. Bogor, born 15 Aug 1985
