@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hub.services.dispatch import AgentLoad, Waiting, choose_assignments, run_dispatch
+from hub.domain.dispatch_policy import AgentLoad, Waiting, choose_assignments
+from hub.services.dispatch import run_dispatch
 from hub.store.database import open_database
 from hub.store.models import Agent, Booth, Branch, ServiceSession, Ticket
 

@@ -11,19 +11,20 @@ from fastapi import FastAPI
 
 from hub.api.error_handlers import install_error_handlers
 from hub.api.routes import (
+    admin,
     agent_events,
     agents,
     booth_events,
     booths,
     calls,
     checkin,
+    contract,
     enrollment,
-    outcome,
     sessions,
-    signaling,
     stills,
 )
-from hub.clock import utc_now
+from hub.api.schemas import Health, HubTime
+from hub.clock import Clock, SystemClock
 from hub.container import HubContext, ticket_secret
 from hub.jobs import housekeeping
 from hub.realtime import changes
@@ -44,15 +45,18 @@ ROUTERS = (
     booth_events,
     agent_events,
     calls,
-    signaling,
     stills,
-    outcome,
-    console,  # CS console page + its static files (/console); hub/web/console.py
+    admin,
+    contract,
+    console,  # the CS console page + its static files (/console); hub/web/console.py
 )
 
 
-def create_app(settings: HubSettings) -> FastAPI:
-    """Build the hub for `settings`; the database schema is created if missing."""
+def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
+    """Build the hub for `settings`; the database schema is created if missing.
+
+    `clock` is for tests that move time (hub.clock.FakeClock); the real one otherwise.
+    """
     session_factory = open_database(settings.database_url)
     with session_factory.begin() as db:
         audit.ensure_head(db)
@@ -61,6 +65,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         sessions=session_factory,
         broadcaster=Broadcaster(),
         secret=ticket_secret(settings, session_factory),
+        clock=clock or SystemClock(),
     )
     changes.watch(session_factory, hub.broadcaster)
 
@@ -86,15 +91,14 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.include_router(booths.branch_router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], response_model=Health)
     def healthz() -> dict:
         return {"ok": True}
 
-    @app.get("/api/v1/time", tags=["operations"])
+    @app.get("/api/v1/time", tags=["operations"], response_model=HubTime)
     def time() -> dict:
         """The hub's clock, for the booth's clock-skew check."""
-        return {"now": utc_now().isoformat()}
+        return {"now": hub.clock.now().isoformat()}
 
     return app

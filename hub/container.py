@@ -1,18 +1,17 @@
-"""What every request handler may need, injected with `Depends` instead of module globals."""
+"""The hub's container: one per app, what services, jobs and streams need (no module globals)."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.clock import Clock, SystemClock
 from hub.settings import HubSettings
 from hub.store.models import HubMeta
 
@@ -30,6 +29,7 @@ class HubContext:
     sessions: sessionmaker[Session]
     broadcaster: Broadcaster
     secret: str
+    clock: Clock = field(default_factory=SystemClock)
     ping_seconds: float = 15.0  # event stream keep-alive (docs/hub-api.md)
     recheck_seconds: float = 2.0  # event stream re-reads the database this often
     housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
@@ -50,20 +50,3 @@ def ticket_secret(settings: HubSettings, sessions: sessionmaker[Session]) -> str
     except IntegrityError:  # another process created it at the same moment
         with sessions() as db:
             return db.scalars(select(HubMeta.value).where(HubMeta.key == SECRET_KEY)).one()
-
-
-def get_hub(request: Request) -> HubContext:
-    return request.app.state.hub
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    """A database session per request; handlers commit, anything unfinished rolls back."""
-    db = request.app.state.hub.sessions()
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-DbSession = Annotated[Session, Depends(get_db)]
-Hub = Annotated[HubContext, Depends(get_hub)]

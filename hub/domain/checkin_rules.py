@@ -98,6 +98,20 @@ def hhmm(value: dt.time | dt.datetime) -> str:
     return value.strftime("%H:%M")
 
 
+#: The zone names participants read on every time (DESIGN.md: "10.30 WIB").
+ZONE_ABBREVIATIONS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def zone_abbreviation(timezone: str) -> str:
+    """WIB, WITA or WIT for an Indonesian branch; the IANA name for anywhere else."""
+    return ZONE_ABBREVIATIONS.get(timezone, timezone)
+
+
 def branch_today(timezone: str, now_utc: dt.datetime) -> dt.date:
     """Today's date where the branch is: WIB, WITA and WIT differ by up to two hours."""
     return now_utc.astimezone(ZoneInfo(timezone)).date()

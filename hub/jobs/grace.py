@@ -16,7 +16,7 @@ from contract.states import AgentStatus, BranchMode
 from hub.realtime import presence
 from hub.services.dispatch import active_counts
 from hub.services.transitions import set_agent_status
-from hub.store.models import Agent, Branch
+from hub.store.models import Agent, Branch, required
 
 
 def settle_dropped_agents(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
@@ -27,7 +27,7 @@ def settle_dropped_agents(db: Session, now: dt.datetime, grace_seconds: int) -> 
         if agent is not None and (
             agent.status != AgentStatus.OFFLINE or active_counts(db, [agent.id]).get(agent.id)
         ):
-            branch = db.get(Branch, agent.branch_id)
+            branch = required(db, Branch, agent.branch_id)
             set_agent_status(
                 db,
                 agent,
@@ -39,6 +39,6 @@ def settle_dropped_agents(db: Session, now: dt.datetime, grace_seconds: int) -> 
                 actor="system",
                 reason="agent_dropped",
             )
-            changed.add(agent.branch_id)
+            changed.add(branch.id)
         presence.forget_agent(db, agent_id)
     return changed

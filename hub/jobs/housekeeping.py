@@ -14,11 +14,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from contract.states import SessionState
-from hub.api.routes import stills
-from hub.clock import utc_now
 from hub.container import HubContext
 from hub.jobs.grace import settle_dropped_agents
 from hub.realtime import outbox, presence
+from hub.services import stills
 from hub.services.dispatch import run_dispatch
 from hub.services.transitions import expire_abandoned
 from hub.store.models import ServiceSession
@@ -32,7 +31,7 @@ def housekeeping(hub: HubContext) -> set[str]:
     Dispatch normally runs on every change; this pass also covers a change whose dispatch was
     lost (a process stopped between commit and dispatch).
     """
-    now = utc_now()
+    now = hub.clock.now()
     settings = hub.settings
     with hub.sessions() as db:
         presence.close_stale(db, now)

@@ -17,7 +17,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from hub.realtime.broadcast import Broadcaster, Topic, agent_topic, booth_topic, branch_topic
-from hub.store.models import Agent, ServiceSession, StreamMessage
+from hub.store.models import Agent, AgentToken, Booth, ServiceSession, StreamMessage
 
 _KEY = "bilik_topics"
 #: Session attributes whose change moves the branch's queue (positions, ETA).
@@ -26,9 +26,9 @@ _QUEUE_ATTRS = ("state", "enqueued_at", "agent_id", "priority")
 
 def mark(
     db: Session,
-    branches: Iterable[str] = (),
-    booths: Iterable[str] = (),
-    agents: Iterable[str] = (),
+    branches: Iterable[str | None] = (),
+    booths: Iterable[str | None] = (),
+    agents: Iterable[str | None] = (),
 ) -> None:
     """Wake these streams after the current transaction commits."""
     topics: set[Topic] = db.info.setdefault(_KEY, set())
@@ -65,6 +65,13 @@ def _collect(db: Session, _flush_context: Any) -> None:
                 mark(db, agents=[obj.recipient_id])
         elif isinstance(obj, Agent) and (_changed(obj, "status") or _changed(obj, "capacity")):
             mark(db, branches=[obj.branch_id], agents=[obj.id])  # free capacity: every ETA
+        elif isinstance(obj, Agent) and _changed(obj, "disabled"):
+            mark(db, agents=[obj.id])  # its streams check their credential and close
+        elif isinstance(obj, Booth) and _changed(obj, "token_hash"):
+            mark(db, booths=[obj.id])  # re-enrolled: the old token's stream closes
+    for obj in db.deleted:
+        if isinstance(obj, AgentToken):
+            mark(db, agents=[obj.agent_id])  # logged out
 
 
 def watch(factory: sessionmaker[Session], broadcaster: Broadcaster) -> None:

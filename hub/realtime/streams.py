@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
-from hub.clock import utc_now
 from hub.container import HubContext
+from hub.domain.access import Principal
 from hub.errors import error_body
 from hub.jobs import housekeeping
 from hub.realtime import outbox, presence
 from hub.realtime.broadcast import Topic
+from hub.services.credentials import hash_token, still_valid
 
 log = logging.getLogger(__name__)
 
@@ -38,30 +39,39 @@ class Feed:
 
     kind = ""
 
-    def __init__(self, hub: HubContext, owner_id: str) -> None:
+    def __init__(self, hub: HubContext, principal: Principal, token: str) -> None:
         self.hub = hub
-        self.owner_id = owner_id
+        self.principal = principal
+        self.owner_id = principal.id
+        self.token_digest = hash_token(token)
         self.cursor = 0
         self.presence_id: int | None = None
-        self.refreshed_at = utc_now()
+        self.refreshed_at = hub.clock.now()
         self.sent: dict[str, dict[str, Any]] = {}
+        self.revoked = False
 
     def snapshots(self, db: Session) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def open(self) -> None:
-        now = utc_now()
+        now = self.hub.clock.now()
         with self.hub.sessions() as db:
             self.cursor = outbox.cursor(db)
             self.presence_id = presence.open_stream(db, self.kind, self.owner_id, now)
             db.commit()
 
     def read(self) -> list[dict[str, Any]]:
-        """The snapshots that changed, then every message posted since the last read."""
-        now = utc_now()
+        """The snapshots that changed, then every message posted since the last read.
+
+        Checks the credential each time: a re-enrolled booth's old token, a logged-out or
+        signed-in-elsewhere console, a disabled account lose their stream at once (`revoked`).
+        """
+        now = self.hub.clock.now()
         with self.hub.sessions() as db:
+            if not still_valid(db, self.principal, self.token_digest, now):
+                self.revoked = True
             messages = []
-            for snapshot in self.snapshots(db):
+            for snapshot in [] if self.revoked else self.snapshots(db):
                 if self.sent.get(snapshot["type"]) != snapshot:
                     messages.append(snapshot)
                     self.sent[snapshot["type"]] = snapshot
@@ -78,7 +88,7 @@ class Feed:
         if self.presence_id is None:
             return
         with self.hub.sessions() as db:
-            presence.close_stream(db, self.presence_id, utc_now())
+            presence.close_stream(db, self.presence_id, self.hub.clock.now())
             db.commit()
 
 
@@ -109,6 +119,9 @@ async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Itera
             wake.clear()
             for message in await run_in_threadpool(feed.read):
                 await websocket.send_json(message)
+            if feed.revoked:
+                await refuse(websocket, "unauthorized", {"reason": "revoked"})
+                break
             timeout = max(0.0, min(hub.recheck_seconds, next_ping - loop.time()))
             waiter = asyncio.create_task(wake.wait())
             await asyncio.wait({waiter, receiver}, timeout=timeout, return_when="FIRST_COMPLETED")

@@ -185,7 +185,7 @@ def write_qr_codes(demo: dict[str, Any], directory: Path) -> list[Path]:
     paths = []
     for ticket in demo["tickets"]:
         path = directory / f"{ticket['booking_code']}.png"
-        segno.make(ticket["qr_payload"], error="m", micro=False).save(path, scale=8, border=4)
+        segno.make(ticket["qr_payload"], error="m", micro=False).save(str(path), scale=8, border=4)
         paths.append(path)
     return paths
 

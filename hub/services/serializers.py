@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contract.states import ACTIVE_AGENT_STATES, DOCUMENTS
-from hub.clock import utc_now
+from contract.states import ACTIVE_AGENT_STATES, Role
+from hub.domain.checkin_rules import zone_abbreviation
+from hub.domain.checklist import empty_checklist
+from hub.domain.dispatch_policy import BranchPolicy, QueueView, effective_capacity
 from hub.domain.masking import mask_name, mask_nik
 from hub.realtime import presence
-from hub.services.dispatch import BranchPolicy, QueueView, effective_capacity, queue_view
+from hub.services.dispatch import queue_view
 from hub.store.models import Agent, Booth, Branch, ServiceSession, Ticket
 
 
@@ -35,6 +37,7 @@ def ticket_view(ticket: Ticket, branch: Branch) -> dict[str, Any]:
         "date": ticket.date.isoformat(),
         "slot_start": ticket.slot_start.strftime("%H:%M"),
         "slot_end": ticket.slot_end.strftime("%H:%M"),
+        "slot_zone": zone_abbreviation(branch.timezone),
         "priority": ticket.priority,
     }
 
@@ -43,6 +46,7 @@ def session_views(
     db: Session,
     sessions: Sequence[ServiceSession],
     avg_service_seconds: int,
+    now: dt.datetime,
     for_cs: bool = False,
 ) -> list[dict[str, Any]]:
     """Several sessions at once: tickets, agents, presence and each branch's queue load once.
@@ -61,11 +65,16 @@ def session_views(
         else {}
     )
     branches = {b: db.get(Branch, b) for b in {s.branch_id for s in sessions}}
+    booth_ids = {s.booth_id for s in sessions}
+    booth_names = dict(
+        db.execute(select(Booth.id, Booth.name).where(Booth.id.in_(booth_ids))).all()
+    )
     queues: dict[str, QueueView] = {}
     for branch_id in {s.branch_id for s in sessions if s.state == "waiting"}:
-        if branches[branch_id] is not None:
-            queues[branch_id] = queue_view(db, branches[branch_id], avg_service_seconds)
-    online = presence.online_booths(db, {s.booth_id for s in sessions}, utc_now())
+        branch = branches[branch_id]
+        if branch is not None:
+            queues[branch_id] = queue_view(db, branch, avg_service_seconds)
+    online = presence.online_booths(db, booth_ids, now)
     views = []
     for s in sessions:
         ticket = tickets.get(s.ticket_id)
@@ -73,6 +82,7 @@ def session_views(
             s, ticket.booking_code if ticket else "", agents.get(s.agent_id or ""), queues
         )
         view["booth_online"] = s.booth_id in online
+        view["booth_name"] = booth_names.get(s.booth_id, s.booth_id)
         if for_cs:
             branch = branches[s.branch_id]
             view["ticket"] = ticket_view(ticket, branch) if ticket and branch else None
@@ -82,13 +92,17 @@ def session_views(
 
 
 def session_view(
-    db: Session, session: ServiceSession, avg_service_seconds: int, for_cs: bool = False
+    db: Session,
+    session: ServiceSession,
+    avg_service_seconds: int,
+    now: dt.datetime,
+    for_cs: bool = False,
 ) -> dict[str, Any]:
-    return session_views(db, [session], avg_service_seconds, for_cs)[0]
+    return session_views(db, [session], avg_service_seconds, now, for_cs)[0]
 
 
 def agent_sessions_view(
-    db: Session, agent_id: str, avg_service_seconds: int
+    db: Session, agent_id: str, avg_service_seconds: int, now: dt.datetime
 ) -> list[dict[str, Any]]:
     """The sessions a CS holds now, oldest assignment first, as the console shows them."""
     sessions = db.scalars(
@@ -96,11 +110,7 @@ def agent_sessions_view(
         .where(ServiceSession.agent_id == agent_id, ServiceSession.state.in_(ACTIVE_AGENT_STATES))
         .order_by(ServiceSession.assigned_at, ServiceSession.id)
     ).all()
-    return session_views(db, sessions, avg_service_seconds, for_cs=True)
-
-
-def empty_checklist() -> dict[str, Any]:
-    return {"items": dict.fromkeys(DOCUMENTS, False), "balance_over_50m": False}
+    return session_views(db, sessions, avg_service_seconds, now, for_cs=True)
 
 
 def _session_json(
@@ -126,15 +136,18 @@ def _session_json(
     }
 
 
-def agent_view(agent: Agent, branch: Branch, active_sessions: int) -> dict[str, Any]:
+def agent_view(agent: Agent, branch: Branch | None, active_sessions: int) -> dict[str, Any]:
     return {
         "id": agent.id,
         "name": agent.name,
         "branch_id": agent.branch_id,
+        "role": agent.role or Role.CS,
         "status": agent.status,
         "capacity": effective_capacity(
             agent.capacity, BranchPolicy(branch.mode, branch.max_capacity)
-        ),
+        )
+        if branch is not None
+        else 0,
         "active_sessions": active_sessions,
     }
 

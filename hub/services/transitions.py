@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from contract.states import (
     ACTIVE_AGENT_STATES,
+    CALL_STATES,
     OPEN_SESSION_STATES,
     AgentStatus,
     SessionState,
@@ -126,10 +127,11 @@ def cancel(
 
 
 def check_closable(session: ServiceSession, agent_id: str) -> None:
-    """Only the CS holding the session, and only once (`403 forbidden`, `409 invalid_state`)."""
+    """Only the CS holding the session, only once it was accepted, and only once
+    (`403 forbidden`, `409 invalid_state`): nobody closes a participant they never saw."""
     if session.agent_id != agent_id:
         raise ApiError("forbidden")
-    if session.state not in ACTIVE_AGENT_STATES:
+    if session.state not in CALL_STATES:
         raise ApiError("invalid_state", {"state": session.state})
 
 
@@ -145,7 +147,7 @@ def close(
     """The CS ends the service with an outcome; the ticket is served. Only once.
 
     `incomplete` names the missing documents and `rejected` gives a reason (the booth shows
-    both to the participant); the router checks they are there.
+    both to the participant); hub.domain.checklist decides what a close may store.
     """
     check_closable(session, agent_id)
     session.state = SessionState.CLOSED

@@ -26,7 +26,7 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     in_memory = url.database in (None, "", ":memory:")
-    if not in_memory:
+    if url.database and not in_memory:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,

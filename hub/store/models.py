@@ -9,7 +9,7 @@ writes instead of racing (PostgreSQL gets the same effect from `SELECT ... FOR U
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -23,10 +23,10 @@ from sqlalchemy import (
     Text,
     Time,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from contract.states import AgentStatus, BranchMode, SessionState
+from contract.states import AgentStatus, BranchMode, Role, SessionState
 
 UTC = dt.UTC
 
@@ -135,12 +135,22 @@ class ServiceSession(Base):
 
 
 class Agent(Base):
+    """A staff account: CS, supervisor, HQ or admin (`role`); only CS take participants.
+
+    The table keeps its first name, `agents`, and the API its `agent_id`: every account that
+    logs in is an agent of the agency.
+    """
+
     __tablename__ = "agents"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"), index=True)
+    #: NULL for HQ and admin accounts (every branch). Databases created before roles keep
+    #: NOT NULL here until the Alembic migration: HQ/admin accounts need a fresh database there.
+    branch_id: Mapped[str | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(16), default=Role.CS)  # NULL: a CS (older rows)
+    disabled: Mapped[bool | None] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default=AgentStatus.OFFLINE)
     capacity: Mapped[int] = mapped_column(Integer, default=5)
@@ -271,3 +281,14 @@ class HubMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def required(db: Session, model: type[_Row], key: Any) -> _Row:
+    """A row that a foreign key guarantees: its absence is a broken database, not a 404."""
+    row = db.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__tablename__} {key!r} is missing (broken reference)")
+    return row

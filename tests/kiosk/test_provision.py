@@ -16,7 +16,8 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from hub.api.routes.enrollment import issue_code
+from hub.clock import utc_now
+from hub.services.enrollment import issue_code
 from hub.store.models import EnrollmentCode
 from kiosk.cli import main
 from kiosk.config import load_config
@@ -32,7 +33,7 @@ class Hub:
 
     def code(self, branch: BranchInfo, booth_id: str, minutes: int = 15) -> str:
         with self.seeder.sessions.begin() as db:
-            return issue_code(db, SECRET, branch.id, booth_id, None, minutes)[0]
+            return issue_code(db, SECRET, branch.id, booth_id, None, minutes, utc_now())[0]
 
     def status(self, booth_id: str, token: str) -> int:
         verify = str(self.ca) if self.ca else True

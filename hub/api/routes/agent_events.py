@@ -15,12 +15,13 @@ from fastapi import APIRouter, WebSocket
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import AgentPrincipal, authenticate
 from hub.api.console_auth import check_same_origin, session_cookie
 from hub.container import HubContext
+from hub.domain.access import Principal, check_own_account
 from hub.errors import ApiError
 from hub.realtime import presence, streams
 from hub.realtime.broadcast import agent_topic
+from hub.services.credentials import authenticate
 from hub.services.serializers import agent_sessions_view, agent_view
 from hub.store.models import Agent, Branch
 
@@ -32,24 +33,27 @@ class AgentFeed(streams.Feed):
 
     def snapshots(self, db: Session) -> list[dict[str, Any]]:
         """The CS's sessions, then the CS (status and load: the hub may set it offline)."""
-        sessions = agent_sessions_view(db, self.owner_id, self.hub.settings.avg_service_seconds)
-        messages = [{"type": "sessions", "sessions": sessions}]
+        avg, now = self.hub.settings.avg_service_seconds, self.hub.clock.now()
+        sessions = agent_sessions_view(db, self.owner_id, avg, now)
+        messages: list[dict[str, Any]] = [{"type": "sessions", "sessions": sessions}]
         agent = db.get(Agent, self.owner_id)
         if agent is not None:
-            branch = db.get(Branch, agent.branch_id)
+            branch = db.get(Branch, agent.branch_id) if agent.branch_id else None
             messages.append({"type": "agent", "agent": agent_view(agent, branch, len(sessions))})
         return messages
 
 
-def _authorize(hub: HubContext, websocket: WebSocket, token: str | None, agent_id: str) -> None:
+def _authorize(
+    hub: HubContext, websocket: WebSocket, token: str | None, agent_id: str
+) -> tuple[Principal, str]:
     if token is None:
         token = session_cookie(websocket)
         if token is not None:
             check_same_origin(websocket)
     with hub.sessions() as db:
-        principal = authenticate(db, token)
-    if not isinstance(principal, AgentPrincipal) or principal.agent_id != agent_id:
-        raise ApiError("forbidden")
+        principal = authenticate(db, token, hub.clock.now())
+    check_own_account(principal, agent_id)
+    return principal, token or ""
 
 
 @router.websocket("/api/v1/agents/{agent_id}/events")
@@ -57,8 +61,9 @@ async def agent_events(websocket: WebSocket, agent_id: str, token: str | None = 
     hub: HubContext = websocket.app.state.hub
     await websocket.accept()
     try:
-        await run_in_threadpool(_authorize, hub, websocket, token, agent_id)
+        principal, credential = await run_in_threadpool(_authorize, hub, websocket, token, agent_id)
     except ApiError as err:
         await streams.refuse(websocket, err.code, err.params)
         return
-    await streams.serve(websocket, hub, AgentFeed(hub, agent_id), [agent_topic(agent_id)])
+    feed = AgentFeed(hub, principal, credential)
+    await streams.serve(websocket, hub, feed, [agent_topic(agent_id)])

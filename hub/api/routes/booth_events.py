@@ -13,12 +13,12 @@ from fastapi import APIRouter, WebSocket
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import BoothPrincipal, authenticate, touch_booth
-from hub.clock import utc_now
 from hub.container import HubContext
+from hub.domain.access import Principal, check_own_booth
 from hub.errors import ApiError
 from hub.realtime import presence, streams
 from hub.realtime.broadcast import booth_topic, branch_topic
+from hub.services.credentials import authenticate, touch_booth
 from hub.services.serializers import session_view
 from hub.services.transitions import open_session_of_booth
 from hub.store.models import ServiceSession
@@ -29,8 +29,8 @@ router = APIRouter(tags=["booth events"])
 class BoothFeed(streams.Feed):
     kind = presence.BOOTH
 
-    def __init__(self, hub: HubContext, booth_id: str) -> None:
-        super().__init__(hub, booth_id)
+    def __init__(self, hub: HubContext, principal: Principal, token: str) -> None:
+        super().__init__(hub, principal, token)
         self.current_id: int | None = None
 
     def snapshots(self, db: Session) -> list[dict[str, Any]]:
@@ -41,18 +41,16 @@ class BoothFeed(streams.Feed):
         view = None
         if session is not None:
             self.current_id = session.id
-            view = session_view(db, session, self.hub.settings.avg_service_seconds)
-        touch_booth(db, self.owner_id, utc_now())
+            avg = self.hub.settings.avg_service_seconds
+            view = session_view(db, session, avg, self.hub.clock.now())
+        touch_booth(db, self.owner_id, self.hub.clock.now())
         return [{"type": "session", "session": view}]
 
 
-def _authorize(hub: HubContext, token: str | None, booth_id: str) -> BoothPrincipal:
+def _authorize(hub: HubContext, token: str | None, booth_id: str) -> Principal:
     with hub.sessions() as db:
-        principal = authenticate(db, token)
-    if not isinstance(principal, BoothPrincipal):
-        raise ApiError("forbidden")
-    if principal.booth_id != booth_id:
-        raise ApiError("booth_mismatch")
+        principal = authenticate(db, token, hub.clock.now())
+    check_own_booth(principal, booth_id)
     return principal
 
 
@@ -65,5 +63,5 @@ async def booth_events(websocket: WebSocket, booth_id: str, token: str | None = 
     except ApiError as err:
         await streams.refuse(websocket, err.code, err.params)
         return
-    topics = [branch_topic(principal.branch_id), booth_topic(booth_id)]
-    await streams.serve(websocket, hub, BoothFeed(hub, booth_id), topics)
+    topics = [branch_topic(principal.branch_id or ""), booth_topic(booth_id)]
+    await streams.serve(websocket, hub, BoothFeed(hub, principal, token or ""), topics)
