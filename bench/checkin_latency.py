@@ -361,7 +361,7 @@ def participant(app: Any, camera: TicketCamera, probe: Probe, runs: list[Run], c
 
 def run_bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Start a hub, seed it, time look-ups alone, then run the booth app against it."""
-    from hub.tickets import make_ticket_token
+    from hub.domain.checkin_rules import make_ticket_token
     from tests.hub.harness import SECRET, HubProcess, Seeder, free_port, write_config
 
     database_url = f"sqlite:///{work / 'hub.db'}"
@@ -393,8 +393,8 @@ def run_bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 def time_lookups(hub_url: str, booth: Any, runs: list[Run]) -> list[float]:
     """The look-up round trip with nothing else running (ms): the reference for the breakdown."""
+    from contract.ticket_payload import parse_scan
     from kiosk.hub_client import HubClient
-    from kiosk.ticket_payload import parse_scan
 
     client = HubClient(hub_url, booth.token, booth.id)
     client.lookup(parse_scan(runs[0].payload))  # connect

@@ -2,7 +2,7 @@
 
     python -m bench.dispatch [--rounds N]
 
-Measures `hub.dispatch.choose_assignments` (the decision) on fresh random queues: every CS
+Measures `hub.services.dispatch.choose_assignments` (the decision) on fresh random queues: every CS
 free (1,000 assignments at once) and a busy branch (most CS full, a few places free). Then, for
 scale, one full `run_dispatch` pass against a real SQLite file (read queue and agents, decide,
 conditional updates, audit) with the busy set-up.
@@ -23,8 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hub.dispatch import AgentLoad, Waiting, choose_assignments, run_dispatch
-from hub.store import Agent, Booth, Branch, ServiceSession, Ticket, open_database
+from hub.domain.dispatch_policy import AgentLoad, Waiting, choose_assignments
+from hub.services.dispatch import run_dispatch
+from hub.store.database import open_database
+from hub.store.models import Agent, Booth, Branch, ServiceSession, Ticket
 
 WAITING, AGENTS, CAPACITY = 1000, 200, 5
 T0 = dt.datetime(2025, 3, 10, 1, 0, tzinfo=dt.UTC)

@@ -9,28 +9,30 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from hub import (
+from hub.api.error_handlers import install_error_handlers
+from hub.api.routes import (
+    admin,
     agent_events,
     agents,
-    audit,
+    booth_events,
     booths,
-    call_control,
-    changes,
+    calls,
     checkin,
-    console,
+    contract,
     enrollment,
-    events,
-    housekeeping,
-    outcome,
     sessions,
-    signaling,
     stills,
 )
-from hub.broadcast import Broadcaster
-from hub.context import HubContext, ticket_secret
-from hub.errors import install_error_handlers
+from hub.api.schemas import Health, HubTime
+from hub.clock import Clock, SystemClock
+from hub.container import HubContext, ticket_secret
+from hub.jobs import housekeeping
+from hub.realtime import changes
+from hub.realtime.broadcast import Broadcaster
+from hub.services import audit
 from hub.settings import HubSettings
-from hub.store import open_database, utc_now
+from hub.store.database import open_database
+from hub.web import console
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +42,21 @@ ROUTERS = (
     agents,
     booths,
     enrollment,
-    events,
+    booth_events,
     agent_events,
-    call_control,
-    signaling,
+    calls,
     stills,
-    outcome,
-    console,  # CS console page + its static files (/console); hub/console.py
+    admin,
+    contract,
+    console,  # the CS console page + its static files (/console); hub/web/console.py
 )
 
 
-def create_app(settings: HubSettings) -> FastAPI:
-    """Build the hub for `settings`; the database schema is created if missing."""
+def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
+    """Build the hub for `settings`; the database schema is created if missing.
+
+    `clock` is for tests that move time (hub.clock.FakeClock); the real one otherwise.
+    """
     session_factory = open_database(settings.database_url)
     with session_factory.begin() as db:
         audit.ensure_head(db)
@@ -60,6 +65,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         sessions=session_factory,
         broadcaster=Broadcaster(),
         secret=ticket_secret(settings, session_factory),
+        clock=clock or SystemClock(),
     )
     changes.watch(session_factory, hub.broadcaster)
 
@@ -85,15 +91,14 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.include_router(booths.branch_router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], response_model=Health)
     def healthz() -> dict:
         return {"ok": True}
 
-    @app.get("/api/v1/time", tags=["operations"])
+    @app.get("/api/v1/time", tags=["operations"], response_model=HubTime)
     def time() -> dict:
         """The hub's clock, for the booth's clock-skew check."""
-        return {"now": utc_now().isoformat()}
+        return {"now": hub.clock.now().isoformat()}
 
     return app

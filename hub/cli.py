@@ -6,7 +6,16 @@
     bilik-hub audit verify [--config PATH] [--database-url URL]
     bilik-hub booth enroll BRANCH BOOTH [--name NAME] [--config PATH] [--database-url URL]
     bilik-hub booth list [--branch BRANCH] [--config PATH] [--database-url URL]
+    bilik-hub branch add ID --name NAME [--timezone TZ] [--mode M] [--max-capacity N]
+    bilik-hub branch list
+    bilik-hub user add USERNAME --role ROLE [--branch ID] [--name NAME] [--password-stdin]
+    bilik-hub user list [--branch ID]
+    bilik-hub user disable USER
+    bilik-hub user reset-password USER [--password-stdin]
     bilik-hub check-config PATH
+
+Passwords are typed twice at a hidden prompt, or read from standard input with --password-stdin
+(one line); they are never shown or taken from the command line.
 
 Without --config the hub reads $BILIK_HUB_CONFIG, else /etc/bilik/hub.toml if it exists, else
 built-in defaults (SQLite at ./var/hub.db).
@@ -41,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.app import create_app
-    from hub.masking import logging_config
+    from hub.domain.masking import logging_config
 
     settings = _settings(args)
     config = logging_config(args.log_level.upper())
@@ -53,7 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     # systemd Type=notify (systemd/bilik-hub.service): READY=1 once uvicorn listens, STOPPING=1
     # when it begins to shut down; no-ops outside systemd. Otherwise what uvicorn.run() does.
-    from kiosk.watchdog import SystemdNotifier
+    from common.sd_notify import SystemdNotifier
 
     notifier = SystemdNotifier.from_env()
 
@@ -82,9 +91,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.context import ticket_secret
-    from hub.demo import describe, load_demo, write_qr_codes
-    from hub.store import open_database
+    from hub.container import ticket_secret
+    from hub.services.demo_data import describe, load_demo, write_qr_codes
+    from hub.store.database import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -102,8 +111,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from hub.store import open_database
-    from hub.ticket_import import import_file
+    from hub.services.ticket_import import import_file
+    from hub.store.database import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -121,8 +130,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from hub.audit import verify_chain
-    from hub.store import open_database
+    from hub.services.audit import verify_chain
+    from hub.store.database import open_database
 
     settings = _settings(args)
     with open_database(settings.database_url)() as db:
@@ -132,9 +141,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _booth_enroll(args: argparse.Namespace) -> int:
-    from hub.context import ticket_secret
-    from hub.enrollment import EnrollmentError, issue_code
-    from hub.store import open_database
+    from hub.clock import utc_now
+    from hub.container import ticket_secret
+    from hub.services.enrollment import EnrollmentError, issue_code
+    from hub.store.database import open_database
 
     settings = _settings(args)
     sessions = open_database(settings.database_url)
@@ -143,7 +153,7 @@ def _booth_enroll(args: argparse.Namespace) -> int:
     with sessions() as db:
         try:
             code, expires_at, created = issue_code(
-                db, secret, args.branch, args.booth, args.name, minutes
+                db, secret, args.branch, args.booth, args.name, minutes, utc_now()
             )
         except EnrollmentError as err:
             print(f"bilik-hub: {err}", file=sys.stderr)
@@ -159,9 +169,10 @@ def _booth_enroll(args: argparse.Namespace) -> int:
 
 
 def _booth_list(args: argparse.Namespace) -> int:
-    from hub.booths import branch_booths
-    from hub.store import open_database, utc_now
-    from hub.views import booth_view
+    from hub.clock import utc_now
+    from hub.services.booths import branch_booths
+    from hub.services.serializers import booth_view
+    from hub.store.database import open_database
 
     settings = _settings(args)
     now = utc_now()
@@ -181,11 +192,140 @@ def _booth_list(args: argparse.Namespace) -> int:
             for name, info in sorted(view["devices"].items())
         )
         print(
-            f"{view['branch_id']:<10} {view['booth_id']:<14} {view['name'][:20]:<20}"
+            f"{view['branch_id']:<10} {view['booth_id']:<14} {_printable(view['name'])[:20]:<20}"
             f" {'online' if view['online'] else 'offline':<8} {view['state'] or '-':<14}"
             f" last_seen={view['last_seen'] or 'never'}  {devices or 'no device report'}"
         )
     return 0
+
+
+def _printable(text: str | None) -> str:
+    """Names typed by others, safe for the operator's terminal (no escape sequences)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in (text or ""))
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """Twice at a hidden prompt, or one line from stdin with --password-stdin."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise _Refused("the two passwords differ; nothing changed")
+    return first
+
+
+class _Refused(Exception):
+    """A one-line refusal for the operator (exit 1)."""
+
+
+def _admin(args: argparse.Namespace, work) -> int:  # type: ignore[no-untyped-def]
+    """Run one administration use case in one transaction; refusals are one line, exit 1."""
+    from hub.clock import utc_now
+    from hub.services.accounts import AccountError
+    from hub.store.database import open_database
+
+    settings = _settings(args)
+    with open_database(settings.database_url).begin() as db:
+        try:
+            message = work(db, utc_now())
+        except (AccountError, _Refused, ValueError) as err:
+            print(f"bilik-hub: {err}", file=sys.stderr)
+            db.rollback()
+            return 1
+    if message:
+        print(message)
+    return 0
+
+
+def _branch_add(args: argparse.Namespace) -> int:
+    from hub.services import accounts
+
+    def work(db, now):  # type: ignore[no-untyped-def]
+        branch = accounts.add_branch(
+            db, args.id, args.name, args.timezone, args.mode, args.max_capacity, "cli", now
+        )
+        return f"branch {branch.id} added: {branch.name} ({branch.timezone}, {branch.mode})"
+
+    return _admin(args, work)
+
+
+def _branch_list(args: argparse.Namespace) -> int:
+    from hub.services import accounts
+
+    def work(db, now):  # type: ignore[no-untyped-def]
+        rows = accounts.list_branches(db)
+        if args.json:
+            return json.dumps([accounts.branch_row(b) for b in rows], indent=2)
+        return (
+            "\n".join(
+                f"{b.id:<12} {_printable(b.name)[:40]:<40} {b.timezone:<16} {b.mode:<12}"
+                f" max {b.max_capacity}"
+                for b in rows
+            )
+            or "no branches; add one with `bilik-hub branch add`"
+        )
+
+    return _admin(args, work)
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from contract.states import Role
+    from hub.services import accounts
+
+    password = _read_password(args)
+
+    def work(db, now):  # type: ignore[no-untyped-def]
+        agent = accounts.add_user(
+            db, args.username, args.name or args.username, Role(args.role), args.branch,
+            password, "cli", now,
+        )  # fmt: skip
+        where = f"branch {agent.branch_id}" if agent.branch_id else "every branch"
+        return f"user {agent.username} added: {agent.role}, {where}"
+
+    return _admin(args, work)
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    from hub.services import accounts
+
+    def work(db, now):  # type: ignore[no-untyped-def]
+        rows = accounts.list_users(db, args.branch)
+        if args.json:
+            return json.dumps([accounts.user_row(a) for a in rows], indent=2)
+        return (
+            "\n".join(
+                f"{_printable(a.username)[:24]:<24} {a.role or 'cs':<11} {a.branch_id or '*':<12}"
+                f" {'disabled' if a.disabled else 'active':<9} {_printable(a.name)[:40]}"
+                for a in rows
+            )
+            or "no users; add one with `bilik-hub user add`"
+        )
+
+    return _admin(args, work)
+
+
+def _user_disable(args: argparse.Namespace) -> int:
+    from hub.services import accounts
+
+    def work(db, now):  # type: ignore[no-untyped-def]
+        agent = accounts.disable_user(db, args.user, "cli", now)
+        return f"user {agent.username} disabled; their logins ended"
+
+    return _admin(args, work)
+
+
+def _user_reset_password(args: argparse.Namespace) -> int:
+    from hub.services import accounts
+
+    password = _read_password(args)
+
+    def work(db, now):  # type: ignore[no-untyped-def]
+        agent = accounts.reset_password(db, args.user, password, "cli", now)
+        return f"password of {agent.username} changed; their other logins ended"
+
+    return _admin(args, work)
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -246,6 +386,41 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_booth_list)
 
+    branch_cmd = commands.add_parser("branch", help="add and list branches")
+    branch_sub = branch_cmd.add_subparsers(dest="branch_command", required=True)
+    badd = with_database(branch_sub.add_parser("add", help="add a branch office"))
+    badd.add_argument("id", help="short id, e.g. tgc")
+    badd.add_argument("--name", required=True, help='e.g. "Tangerang Cikokol"')
+    badd.add_argument("--timezone", default="Asia/Jakarta", help="Asia/Jakarta (WIB), "
+                      "Asia/Makassar (WITA) or Asia/Jayapura (WIT)")  # fmt: skip
+    badd.add_argument("--mode", default="one_to_many", choices=["one_to_many", "one_to_one"])
+    badd.add_argument("--max-capacity", type=int, default=5, help="booths per CS (1-5)")
+    badd.set_defaults(run=_branch_add)
+    blist = with_database(branch_sub.add_parser("list", help="every branch"))
+    blist.add_argument("--json", action="store_true")
+    blist.set_defaults(run=_branch_list)
+
+    user_cmd = commands.add_parser("user", help="staff accounts: CS, supervisor, HQ, admin")
+    user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
+    uadd = with_database(user_sub.add_parser("add", help="add a staff account"))
+    uadd.add_argument("username")
+    uadd.add_argument("--role", required=True, choices=["cs", "supervisor", "hq", "admin"])
+    uadd.add_argument("--branch", help="the branch of a cs or supervisor")
+    uadd.add_argument("--name", help="full name shown in the console (default: the user name)")
+    uadd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    uadd.set_defaults(run=_user_add)
+    ulist = with_database(user_sub.add_parser("list", help="staff accounts"))
+    ulist.add_argument("--branch", help="only this branch")
+    ulist.add_argument("--json", action="store_true")
+    ulist.set_defaults(run=_user_list)
+    udis = with_database(user_sub.add_parser("disable", help="end an account's access"))
+    udis.add_argument("user", help="user name or id")
+    udis.set_defaults(run=_user_disable)
+    ureset = with_database(user_sub.add_parser("reset-password", help="set a new password"))
+    ureset.add_argument("user", help="user name or id")
+    ureset.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    ureset.set_defaults(run=_user_reset_password)
+
     check = commands.add_parser("check-config", help="validate a hub.toml")
     check.add_argument("path")
     check.set_defaults(run=_check_config)
@@ -259,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as err:
         print(f"configuration error: {err}", file=sys.stderr)
         return 2
+    except _Refused as err:
+        print(f"bilik-hub: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.ticket_payload import MalformedPayload, TicketQuery, parse_scan, parse_typed
+from contract.ticket_payload import MalformedPayload, TicketQuery, parse_scan, parse_typed
 
 
 class State(enum.StrEnum):

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from kiosk.ticket_payload import TicketQuery
+from contract.ticket_payload import TicketQuery
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-from kiosk.nik import mask_nik
+from contract.nik import mask_nik
 
 NIK_LIKE = re.compile(r"(?<!\d)\d{16}(?!\d)")
 

@@ -19,64 +19,14 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable, Mapping
 
+from common.sd_notify import SystemdNotifier
+
 log = logging.getLogger(__name__)
 
-
-class SystemdNotifier:
-    """sd_notify(3) over an `AF_UNIX`/`SOCK_DGRAM` socket; no-op without an address."""
-
-    def __init__(self, address: str | None) -> None:
-        self.address = address or None
-        self._socket: socket.socket | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SystemdNotifier:
-        return cls((os.environ if env is None else env).get("NOTIFY_SOCKET"))
-
-    @property
-    def enabled(self) -> bool:
-        return self.address is not None
-
-    def notify(self, message: str) -> bool:
-        """Send one datagram (`KEY=value` lines); True when it was sent."""
-        if self.address is None:
-            return False
-        if self.address.startswith("@"):  # abstract namespace: leading NUL instead of '@'
-            target = "\0" + self.address[1:]
-        elif self.address.startswith("/"):
-            target = self.address
-        else:
-            log.warning("NOTIFY_SOCKET=%r is neither a path nor @abstract; ignored", self.address)
-            return False
-        try:
-            if self._socket is None:
-                self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            self._socket.sendto(message.encode(), target)
-        except OSError as err:
-            log.warning("sd_notify %r failed: %s", message.split("\n", 1)[0], err)
-            return False
-        return True
-
-    def ready(self, status: str | None = None) -> bool:
-        return self.notify("READY=1" + (f"\nSTATUS={status}" if status else ""))
-
-    def status(self, text: str) -> bool:
-        return self.notify(f"STATUS={text}")
-
-    def watchdog_ping(self) -> bool:
-        return self.notify("WATCHDOG=1")
-
-    def stopping(self) -> bool:
-        return self.notify("STOPPING=1")
-
-    def close(self) -> None:
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+__all__ = ["SystemdNotifier", "WatchdogPinger", "watchdog_interval"]
 
 
 def watchdog_interval(env: Mapping[str, str] | None = None) -> float | None:

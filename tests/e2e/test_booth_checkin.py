@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hub.tickets import make_ticket_token
+from hub.domain.checkin_rules import make_ticket_token
 from tests.hub.harness import SECRET, Api
 from tests.videos import write_ticket_video
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.gui
 
 def hub_ticket(hub, code: str) -> dict:
     """The ticket's row as the hub stores it (status, booth)."""
-    from hub.store import Ticket
+    from hub.store.models import Ticket
 
     with hub.seeder.sessions() as db:
         ticket = db.query(Ticket).filter_by(booking_code=code).one()

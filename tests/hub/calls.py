@@ -72,6 +72,19 @@ def session_message(predicate: Callable[[dict], bool]) -> Callable[[dict], bool]
     return lambda m: m["type"] == "session" and m["session"] is not None and predicate(m["session"])
 
 
+#: Every document a verified JHT claim needs (no NPWP: balance not over Rp50 million).
+FULL_CHECKLIST = {
+    "items": {"ektp": True, "kk": True, "savings_book": True, "leaving_proof": True},
+    "balance_over_50m": False,
+}
+
+
+def tick_all(api: Api, cs_token: str, session_id: int) -> None:
+    """The CS ticks every required document, so the hub lets them close as `verified`."""
+    status, body = api.put(f"/api/v1/sessions/{session_id}/checklist", cs_token, FULL_CHECKLIST)
+    assert status == 200, body
+
+
 def go_online(api: Api, branch: BranchInfo, agent: int, capacity: int = 5) -> str:
     info = branch.agents[agent]
     token = api.login(info.username, info.password)

@@ -1,7 +1,7 @@
 """A real `bilik-hub serve` on loopback and a way to put test data into its database.
 
 Tests talk to the hub over HTTP/WebSocket exactly like a booth; the seeding side writes the same
-SQLite file through `hub.store` and `hub.directory` (what `bilik-hub demo` uses too).
+SQLite file through `hub.store.models` and `hub.services.accounts` (what `bilik-hub demo` uses too).
 
 Clock independence: the hub checks tickets against the real clock in the branch's time zone.
 Each test branch gets a fixed-offset zone (`Etc/GMT±N`) chosen so that its local time is
@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 import requests
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.directory import ensure_agent, ensure_booth, ensure_branch
-from hub.store import Ticket, open_database
+from hub.services.accounts import ensure_agent, ensure_booth, ensure_branch
+from hub.store.database import open_database
+from hub.store.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 BILIK_HUB = Path(sys.executable).parent / "bilik-hub"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.tickets import make_ticket_token
+from hub.domain.checkin_rules import make_ticket_token
 from tests.hub.harness import SECRET, Api, BranchInfo, Seeder
 
 MINUTES = dt.timedelta(minutes=1)
@@ -29,6 +29,7 @@ def test_valid_ticket_lookup_shows_the_ticket_masked(api: Api, seeder: Seeder, b
         "date": ticket.date.isoformat(),
         "slot_start": ticket.slot_start.strftime("%H:%M"),
         "slot_end": ticket.slot_end.strftime("%H:%M"),
+        "slot_zone": "Etc/GMT-11",  # not an Indonesian zone: its IANA name
         "priority": False,
     }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import websocket
 
+from tests.hub.calls import FULL_CHECKLIST
 from tests.hub.harness import Api, BranchInfo, HubProcess, Seeder
 
 
@@ -40,6 +41,13 @@ def go_online(api: Api, branch: BranchInfo, agent: int, capacity: int = 5) -> tu
     )
     assert status == 200, body
     return token, body["agent"]
+
+
+def accepted(api: Api, cs_token: str, session: dict, checklist: dict | None = None) -> None:
+    """The CS accepts the call (and ticks the checklist): a session the hub lets them close."""
+    assert api.post(f"/api/v1/sessions/{session['id']}/accept", cs_token)[0] == 200
+    if checklist is not None:
+        assert api.put(f"/api/v1/sessions/{session['id']}/checklist", cs_token, checklist)[0] == 200
 
 
 def session_of(api: Api, branch: BranchInfo, booth: int, session_id: int) -> dict:
@@ -113,6 +121,7 @@ def test_closing_serves_the_ticket_and_closing_twice_is_invalid_state(
 ):
     cs_token, _ = go_online(api, staffed, 0)
     session = waiting(api, seeder, staffed, 0)
+    accepted(api, cs_token, session, FULL_CHECKLIST)
     path = f"/api/v1/sessions/{session['id']}/close"
     status, closed = api.post(path, cs_token, {"outcome": "verified"})
     assert (status, closed["session"]["state"], closed["session"]["outcome"]) == (
@@ -128,6 +137,37 @@ def test_closing_serves_the_ticket_and_closing_twice_is_invalid_state(
         staffed.booths[1].token, booking_code=closed["session"]["booking_code"]
     )
     assert (status, body["error"]["code"]) == (409, "already_served")
+
+
+def test_verified_needs_every_required_document_ticked(
+    api: Api, seeder: Seeder, staffed: BranchInfo
+):
+    cs_token, _ = go_online(api, staffed, 0)
+    session = waiting(api, seeder, staffed, 0)
+    path = f"/api/v1/sessions/{session['id']}/close"
+    accepted(api, cs_token, session, {"items": {"ektp": True}, "balance_over_50m": True})
+    status, body = api.post(path, cs_token, {"outcome": "verified"})
+    assert (status, body["error"]) == (
+        409,
+        {
+            "code": "checklist_incomplete",
+            "params": {"missing": ["kk", "savings_book", "leaving_proof", "npwp"]},
+        },
+    )
+    assert session_of(api, staffed, 0, session["id"])["state"] != "closed"  # nothing changed
+    incomplete = {"outcome": "incomplete", "missing": ["kk"]}
+    assert api.post(path, cs_token, incomplete)[0] == 200  # the honest outcome goes through
+
+
+def test_a_session_never_accepted_cannot_be_closed(api: Api, seeder: Seeder, staffed: BranchInfo):
+    cs_token, _ = go_online(api, staffed, 0)
+    session = waiting(api, seeder, staffed, 0)
+    path = f"/api/v1/sessions/{session['id']}/close"
+    status, body = api.post(path, cs_token, {"outcome": "rejected", "reason": "tidak datang"})
+    assert (status, body["error"]) == (
+        409,
+        {"code": "invalid_state", "params": {"state": "assigned"}},
+    )
 
 
 def test_only_the_assigned_cs_may_close(api: Api, seeder: Seeder, staffed: BranchInfo):
@@ -320,6 +360,7 @@ def test_booth_event_stream_shows_the_outcome_when_the_cs_closes(
     )
     try:
         assert json.loads(ws.recv())["session"]["state"] == "assigned"
+        accepted(api, cs_token, session)
         status, _ = api.post(
             f"/api/v1/sessions/{session['id']}/close",
             cs_token,

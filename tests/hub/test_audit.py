@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub import audit
-from hub.store import AuditEvent, open_database
+from hub.services import audit
+from hub.store.database import open_database
+from hub.store.models import AuditEvent
 from tests.hub.harness import BILIK_HUB, Api, BranchInfo, Seeder
 
 

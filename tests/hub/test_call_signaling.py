@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from hub.broadcast import Broadcaster, agent_topic, booth_topic, branch_topic
+from hub.realtime.broadcast import Broadcaster, agent_topic, booth_topic, branch_topic
 from tests.hub.calls import (
     Stream,
     accept,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hub.tickets import (
+from hub.domain.checkin_rules import (
     BranchFacts,
     Refusal,
     TicketFacts,

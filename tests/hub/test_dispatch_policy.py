@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.dispatch import (
+from hub.domain.dispatch_policy import (
     AgentLoad,
     BranchPolicy,
     Waiting,

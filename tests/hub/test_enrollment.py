@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from hub.store import AuditEvent, Booth, EnrollmentCode
+from hub.store.models import AuditEvent, Booth, EnrollmentCode
 from tests.hub.harness import (
     BILIK_HUB,
     ROOT,

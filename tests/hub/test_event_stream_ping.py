@@ -15,7 +15,7 @@ import uvicorn
 import websocket
 
 from hub.app import create_app
-from hub.directory import ensure_booth, ensure_branch
+from hub.services.accounts import ensure_booth, ensure_branch
 from hub.settings import HubSettings
 from tests.hub.harness import free_port
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hub.store import AuditEvent
+from hub.store.models import AuditEvent
 from tests.hub.calls import (
     accept,
     agent_stream,
@@ -15,6 +15,7 @@ from tests.hub.calls import (
     session_as_booth,
     session_message,
     sessions_message,
+    tick_all,
     waiting,
 )
 from tests.hub.harness import Api, BranchInfo, HubProcess, Seeder
@@ -37,6 +38,12 @@ def holds(api: Api, branch: BranchInfo, sessions: list[dict]) -> list[bool]:
 
 def close(api: Api, cs: str, session_id: int, **body) -> tuple[int, dict]:
     return api.post(f"/api/v1/sessions/{session_id}/close", cs, body)
+
+
+def verified(api: Api, cs: str, session_id: int, **body) -> tuple[int, dict]:
+    """Close as verified the honest way: every required document ticked first."""
+    tick_all(api, cs, session_id)
+    return close(api, cs, session_id, outcome="verified", **body)
 
 
 def test_first_accepted_call_is_focused_and_later_ones_wait_on_hold(
@@ -97,7 +104,7 @@ def test_closing_the_focused_call_leaves_a_single_remaining_call_focused(
     cs = go_online(api, staffed, 0)
     first, second = (in_call(api, seeder, staffed, booth, cs) for booth in range(2))
     assert holds(api, staffed, [first, second]) == [False, True]
-    assert close(api, cs, first["id"], outcome="verified")[0] == 200
+    assert verified(api, cs, first["id"])[0] == 200
     assert session_as_booth(api, staffed, 1, second["id"])["on_hold"] is False
 
 
@@ -160,7 +167,7 @@ def test_checklist_refuses_unknown_documents_other_cs_and_closed_sessions(
     assert (status, body["error"]["code"]) == (422, "invalid_request")
     other = api.login(staffed.agents[1].username, staffed.agents[1].password)
     assert api.put(path, other, {"items": {}})[1]["error"]["code"] == "forbidden"
-    close(api, cs, session["id"], outcome="verified")
+    verified(api, cs, session["id"])
     assert api.put(path, cs, {"items": {}})[0] == 409
 
 
@@ -210,7 +217,7 @@ def test_closing_twice_is_invalid_state_and_both_tries_are_audited_once(
 ):
     cs = go_online(api, staffed, 0)
     session = in_call(api, seeder, staffed, 0, cs)
-    assert close(api, cs, session["id"], outcome="verified", missing=["kk"])[0] == 200
+    assert verified(api, cs, session["id"], missing=["kk"])[0] == 200
     status, body = close(api, cs, session["id"], outcome="rejected", reason="again")
     assert (status, body["error"]["params"]) == (409, {"state": "closed"})
     assert session_as_booth(api, staffed, 0, session["id"])["outcome_missing"] == []
@@ -243,7 +250,7 @@ def test_rating_once_after_the_close(api: Api, seeder: Seeder, staffed: BranchIn
     token = staffed.booths[0].token
     status, body = api.post(path, token, {"stars": 5})
     assert (status, body["error"]["params"]) == (409, {"state": "in_call"})
-    close(api, cs, session["id"], outcome="verified")
+    verified(api, cs, session["id"])
     assert api.post(path, token, {"stars": 0})[0] == 422
     assert api.post(path, token, {"stars": 6})[0] == 422
     status, body = api.post(path, token, {"stars": 4})

@@ -14,22 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hub.audit import verify_chain
-from hub.broadcast import Broadcaster
-from hub.context import HubContext
-from hub.directory import ensure_agent, ensure_booth, ensure_branch
-from hub.housekeeping import housekeeping
+from contract.states import AgentStatus
+from hub.container import HubContext
+from hub.jobs.housekeeping import housekeeping
+from hub.realtime.broadcast import Broadcaster
+from hub.services.accounts import ensure_agent, ensure_booth, ensure_branch
+from hub.services.audit import verify_chain
+from hub.services.transitions import check_in, enqueue
 from hub.settings import HubSettings
-from hub.store import (
-    Agent,
-    AgentStatus,
-    AuditEvent,
-    ServiceSession,
-    StreamPresence,
-    Ticket,
-    open_database,
-)
-from hub.transitions import check_in, enqueue
+from hub.store.database import open_database
+from hub.store.models import Agent, AuditEvent, ServiceSession, StreamPresence, Ticket
 from tests.hub.calls import (
     agent_stream,
     booth_stream,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from hub.directory import ensure_booth, ensure_branch
-from hub.store import Booth, ServiceSession, Ticket, open_database
-from hub.transitions import check_in, enqueue, expire_abandoned
+from hub.services.accounts import ensure_booth, ensure_branch
+from hub.services.transitions import check_in, enqueue, expire_abandoned
+from hub.store.database import open_database
+from hub.store.models import Booth, ServiceSession, Ticket
 
 NOW = dt.datetime(2025, 3, 10, 3, 0, tzinfo=dt.UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from hub.masking import MaskingFilter, mask_name, mask_nik, mask_text
+from hub.domain.masking import MaskingFilter, mask_name, mask_nik, mask_text
 
 
 def test_nik_and_name_masks_have_the_documented_shape():

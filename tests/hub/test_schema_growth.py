@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from hub.store import make_engine, open_database
+from hub.store.database import make_engine, open_database
 
 
 def test_opening_an_older_database_adds_the_missing_columns(tmp_path: Path):

@@ -9,13 +9,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from hub.audit import verify_chain
-from hub.broadcast import Broadcaster
-from hub.context import HubContext
-from hub.housekeeping import housekeeping
+from hub.container import HubContext
+from hub.jobs.housekeeping import housekeeping
+from hub.realtime.broadcast import Broadcaster
+from hub.services.audit import verify_chain
 from hub.settings import load_settings
-from hub.store import AuditEvent, Still
-from tests.hub.calls import agent_stream, booth_stream, go_online, in_call, jpeg, session_message
+from hub.store.models import AuditEvent, Still
+from tests.hub.calls import (
+    agent_stream,
+    booth_stream,
+    go_online,
+    in_call,
+    jpeg,
+    session_message,
+    tick_all,
+)
 from tests.hub.harness import Api, BranchInfo, HubProcess, Seeder
 
 MiB = 1024 * 1024
@@ -210,6 +218,7 @@ def test_still_requests_only_by_the_sessions_cs_during_the_call(
     assert api.post(path, other_cs, {"document": "ektp"})[0] == 403
     status, body = api.post(path, cs, {"document": "passport"})
     assert (status, body["error"]["params"]) == (422, {"fields": ["document"]})
+    tick_all(api, cs, session["id"])
     api.post(f"/api/v1/sessions/{session['id']}/close", cs, {"outcome": "verified"})
     status, body = api.post(path, cs, {"document": "ektp"})
     assert (status, body["error"]["params"]) == (409, {"state": "closed"})

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hub.directory import ensure_branch
-from hub.store import Ticket, open_database
+from hub.services.accounts import ensure_branch
+from hub.store.database import open_database
+from hub.store.models import Ticket
 from tests.hub.harness import BILIK_HUB
 
 HEADER = "booking_code,nik,name,branch_id,date,slot_start,slot_end,priority\n"

@@ -13,8 +13,9 @@ import pytest
 import websocket
 from sqlalchemy import select
 
-from hub.audit import verify_chain
-from hub.store import AuditEvent, ServiceSession
+from hub.services.audit import verify_chain
+from hub.store.models import AuditEvent, ServiceSession
+from tests.hub.calls import tick_all
 from tests.hub.harness import Api, HubProcess, Seeder, free_port, write_config
 
 BOOTHS, AGENTS, CAPACITY = 30, 4, 5
@@ -88,6 +89,8 @@ def test_concurrent_dispatch_in_two_processes_assigns_each_session_once(twin_hub
         agent_id = first[session_id][1]
         index = next(i for i, a in enumerate(branch.agents) if a.id == agent_id)
         api = apis[session_id % 2]
+        assert api.post(f"/api/v1/sessions/{session_id}/accept", tokens[index])[0] == 200
+        tick_all(api, tokens[index], session_id)
         status, body = api.post(
             f"/api/v1/sessions/{session_id}/close", tokens[index], {"outcome": "verified"}
         )

@@ -1,5 +1,6 @@
 import pytest
 
+from contract.ticket_payload import TicketQuery
 from kiosk.flow import (
     CALL_STATES,
     EXIT_TO_DESKTOP,
@@ -36,7 +37,6 @@ from kiosk.flow import (
     Typed,
     Wipe,
 )
-from kiosk.ticket_payload import TicketQuery
 
 CODE = "TGC4K7QX"
 TOKEN = f"BLK1.{CODE}.MFRGGZDFMZTWQ2LK"

@@ -1,7 +1,7 @@
 """`kiosk provision` against a real hub over loopback, plain and HTTPS (issue: operations).
 
-Codes are issued the way `bilik-hub booth enroll` issues them (hub.enrollment.issue_code on the
-hub's database); the booth side is the real `kiosk` command writing real files in a temp dir.
+Codes are issued the way `bilik-hub booth enroll` issues them (hub.api.routes.enrollment.issue_code
+on the hub's database); the booth side is the real `kiosk` command writing real files in a temp dir.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from hub.enrollment import issue_code
-from hub.store import EnrollmentCode
+from hub.clock import utc_now
+from hub.services.enrollment import issue_code
+from hub.store.models import EnrollmentCode
 from kiosk.cli import main
 from kiosk.config import load_config
 from kiosk.hub_client import HubClient
@@ -32,7 +33,7 @@ class Hub:
 
     def code(self, branch: BranchInfo, booth_id: str, minutes: int = 15) -> str:
         with self.seeder.sessions.begin() as db:
-            return issue_code(db, SECRET, branch.id, booth_id, None, minutes)[0]
+            return issue_code(db, SECRET, branch.id, booth_id, None, minutes, utc_now())[0]
 
     def status(self, booth_id: str, token: str) -> int:
         verify = str(self.ca) if self.ca else True

@@ -1,0 +1,1 @@
+"""HTTP: dependencies (who is calling), error handlers, response schemas and the routers."""

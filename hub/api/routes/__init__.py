@@ -1,0 +1,1 @@
+"""One router per concern; thin: parse, authorise, call a service, answer."""

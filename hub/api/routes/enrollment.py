@@ -1,0 +1,58 @@
+"""Booth enrollment over HTTP: `kiosk provision` exchanges a one-time code for a device token.
+
+The code is the credential (no authentication); refusals are counted per client address and
+too many in a minute get `429 rate_limited`, valid code or not (rules: hub.services.enrollment).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from hub.api.deps import DbSession, Hub
+from hub.api.schemas import EnrollAnswer
+from hub.errors import ApiError
+from hub.services.enrollment import FailureLimiter, redeem_code
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["enrollment"])
+
+
+class EnrollRequest(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+
+
+def _limiter(request: Request) -> FailureLimiter:
+    state = request.app.state
+    if not hasattr(state, "enroll_limiter"):
+        state.enroll_limiter = FailureLimiter()
+    return state.enroll_limiter
+
+
+@router.post("/enroll", response_model=EnrollAnswer)
+def enroll(body: EnrollRequest, request: Request, db: DbSession, hub: Hub) -> dict:
+    """No authentication: the one-time code is the credential (docs/hub-api.md)."""
+    client = request.client.host if request.client else "unknown"
+    limiter = _limiter(request)
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise ApiError("rate_limited", {"retry_after": wait})
+    now = hub.clock.now()
+    try:
+        booth, token = redeem_code(db, hub.secret, body.code, client, now)
+    except ApiError as err:
+        db.commit()  # the refusal's audit event
+        limiter.failed(client)
+        log.info("enrollment refused (%s) for %s", err.code, client)
+        raise
+    db.commit()
+    log.info("booth %s enrolled from %s", booth.id, client)
+    return {
+        "booth_id": booth.id,
+        "branch_id": booth.branch_id,
+        "token": token,
+        "hub_time": now.isoformat(),
+    }

@@ -1,0 +1,41 @@
+"""Session endpoints: enqueue, cancel, read, the booth's open session.
+
+The CS's side (accept, focus, checklist, close) is in hub.api.routes.calls.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub
+from hub.api.schemas import MaybeSession, SessionAnswer
+from hub.domain.access import check_own_booth
+from hub.services import sessions
+
+router = APIRouter(prefix="/api/v1", tags=["sessions"])
+
+
+@router.post("/sessions/{session_id}/enqueue", response_model=SessionAnswer)
+def enqueue(session_id: int, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+    """The participant is ready (headset checked): join the branch queue."""
+    return sessions.enqueue(db, hub, session_id, booth)
+
+
+@router.post("/sessions/{session_id}/cancel", response_model=SessionAnswer)
+def cancel(session_id: int, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+    """The participant left or cancelled: the ticket can be used again today."""
+    return sessions.cancel(db, hub, session_id, booth)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionAnswer)
+def get_session(session_id: int, principal: AnyPrincipal, db: DbSession, hub: Hub) -> dict:
+    """The booth, the CS serving it, the branch supervisor and HQ; the booth's polling fallback."""
+    session = sessions.load_session(db, session_id, principal)
+    return {"session": sessions.view(db, hub, session, principal)}
+
+
+@router.get("/booths/{booth_id}/session", response_model=MaybeSession)
+def booth_open_session(booth_id: str, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+    """How a restarted booth finds the participant it was serving."""
+    check_own_booth(booth, booth_id)
+    return sessions.open_session_of_booth(db, hub, booth)

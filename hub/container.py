@@ -1,0 +1,52 @@
+"""The hub's container: one per app, what services, jobs and streams need (no module globals)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.clock import Clock, SystemClock
+from hub.settings import HubSettings
+from hub.store.models import HubMeta
+
+if TYPE_CHECKING:
+    from hub.realtime.broadcast import Broadcaster
+
+SECRET_KEY = "ticket_secret"
+
+
+@dataclass
+class HubContext:
+    """One per app: settings, the database and the in-process event broadcaster."""
+
+    settings: HubSettings
+    sessions: sessionmaker[Session]
+    broadcaster: Broadcaster
+    secret: str
+    clock: Clock = field(default_factory=SystemClock)
+    ping_seconds: float = 15.0  # event stream keep-alive (docs/hub-api.md)
+    recheck_seconds: float = 2.0  # event stream re-reads the database this often
+    housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
+    tasks: set[asyncio.Task] = field(default_factory=set)  # cancelled when the app stops
+
+
+def ticket_secret(settings: HubSettings, sessions: sessionmaker[Session]) -> str:
+    """The configured secret, or the one this database keeps (created on first use)."""
+    if settings.secret:
+        return settings.secret
+    try:
+        with sessions.begin() as db:
+            row = db.scalar(select(HubMeta).where(HubMeta.key == SECRET_KEY))
+            if row is None:
+                row = HubMeta(key=SECRET_KEY, value=secrets.token_urlsafe(32))
+                db.add(row)
+            return row.value
+    except IntegrityError:  # another process created it at the same moment
+        with sessions() as db:
+            return db.scalars(select(HubMeta.value).where(HubMeta.key == SECRET_KEY)).one()

@@ -1,0 +1,1 @@
+"""Background work: the periodic sweep, grace periods and retention; jobs call services."""

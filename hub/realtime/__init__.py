@@ -1,0 +1,1 @@
+"""Event streams: waking streams when a transaction commits, the outbox, presence, the loop."""

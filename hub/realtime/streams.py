@@ -1,0 +1,147 @@
+"""The event-stream loop shared by booths and agents (docs/hub-api.md, docs/call-api.md).
+
+A stream never trusts a notification to carry state: a wake-up (hub.realtime.broadcast) only makes
+it read again, from the database, its owner's snapshot (sent when it differs from the last one)
+and the messages posted for it (hub.realtime.outbox). It also reads every `recheck_seconds`, which
+is how a change made by another hub process reaches it, and pings every `ping_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import WebSocket
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect
+
+from hub.container import HubContext
+from hub.domain.access import Principal
+from hub.errors import error_body
+from hub.jobs import housekeeping
+from hub.realtime import outbox, presence
+from hub.realtime.broadcast import Topic
+from hub.services.credentials import hash_token, still_valid
+
+log = logging.getLogger(__name__)
+
+#: WebSocket close codes for refusals (the HTTP status + 4000).
+CLOSE_CODES = {"unauthorized": 4401, "booth_mismatch": 4403, "forbidden": 4403}
+
+
+class Feed:
+    """What one connection of one booth or agent has been sent; subclasses make the snapshots
+    (one message per `type`, each sent again only when it changed)."""
+
+    kind = ""
+
+    def __init__(self, hub: HubContext, principal: Principal, token: str) -> None:
+        self.hub = hub
+        self.principal = principal
+        self.owner_id = principal.id
+        self.token_digest = hash_token(token)
+        self.cursor = 0
+        self.presence_id: int | None = None
+        self.refreshed_at = hub.clock.now()
+        self.sent: dict[str, dict[str, Any]] = {}
+        self.revoked = False
+
+    def snapshots(self, db: Session) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def open(self) -> None:
+        now = self.hub.clock.now()
+        with self.hub.sessions() as db:
+            self.cursor = outbox.cursor(db)
+            self.presence_id = presence.open_stream(db, self.kind, self.owner_id, now)
+            db.commit()
+
+    def read(self) -> list[dict[str, Any]]:
+        """The snapshots that changed, then every message posted since the last read.
+
+        Checks the credential each time: a re-enrolled booth's old token, a logged-out or
+        signed-in-elsewhere console, a disabled account lose their stream at once (`revoked`).
+        """
+        now = self.hub.clock.now()
+        with self.hub.sessions() as db:
+            if not still_valid(db, self.principal, self.token_digest, now):
+                self.revoked = True
+            messages = []
+            for snapshot in [] if self.revoked else self.snapshots(db):
+                if self.sent.get(snapshot["type"]) != snapshot:
+                    messages.append(snapshot)
+                    self.sent[snapshot["type"]] = snapshot
+            for message_id, payload in outbox.since(db, self.kind, self.owner_id, self.cursor):
+                messages.append(payload)
+                self.cursor = message_id
+            if self.presence_id is not None and now - self.refreshed_at >= presence.REFRESH:
+                presence.refresh_stream(db, self.presence_id, now)
+                self.refreshed_at = now
+            db.commit()
+            return messages
+
+    def close(self) -> None:
+        if self.presence_id is None:
+            return
+        with self.hub.sessions() as db:
+            presence.close_stream(db, self.presence_id, self.hub.clock.now())
+            db.commit()
+
+
+async def refuse(websocket: WebSocket, code: str, params: dict[str, Any] | None = None) -> None:
+    """Accept, explain, close: a refused handshake would reach the client as a bare 403."""
+    await websocket.send_json({"type": "error", **error_body(code, params)})
+    await websocket.close(code=CLOSE_CODES.get(code, 4400))
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, to notice when it goes away."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Iterable[Topic]) -> None:
+    """Run an accepted, authorised stream until the client goes away."""
+    wake = hub.broadcaster.subscribe(topics)
+    receiver = asyncio.create_task(_drain(websocket))
+    loop = asyncio.get_running_loop()
+    next_ping = loop.time() + hub.ping_seconds
+    try:
+        await run_in_threadpool(feed.open)
+        while not receiver.done():
+            wake.clear()
+            for message in await run_in_threadpool(feed.read):
+                await websocket.send_json(message)
+            if feed.revoked:
+                await refuse(websocket, "unauthorized", {"reason": "revoked"})
+                break
+            timeout = max(0.0, min(hub.recheck_seconds, next_ping - loop.time()))
+            waiter = asyncio.create_task(wake.wait())
+            await asyncio.wait({waiter, receiver}, timeout=timeout, return_when="FIRST_COMPLETED")
+            waiter.cancel()
+            if loop.time() >= next_ping and not receiver.done():
+                await websocket.send_json({"type": "ping"})
+                next_ping = loop.time() + hub.ping_seconds
+    except (WebSocketDisconnect, RuntimeError, OSError) as err:
+        log.debug("%s %s event stream ended: %s", feed.kind, feed.owner_id, err)
+    finally:
+        hub.broadcaster.unsubscribe(wake)
+        receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await receiver
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(feed.close)
+        # The owner's grace period starts now; settle it on time, not at the next sweep.
+        grace = (
+            hub.settings.agent_grace_seconds
+            if feed.kind == presence.AGENT
+            else hub.settings.booth_grace_seconds
+        )
+        housekeeping.run_later(hub, grace + 0.5)

@@ -1,0 +1,1 @@
+"""Web pages the hub serves (the CS console) and their static files."""
