@@ -321,7 +321,9 @@ class Run:
     hits: list[bool] = field(default_factory=list)
     wrong: int = 0
     times_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    cpu_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     work: list[int] = field(default_factory=list)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
 
     def rate(self, frames: list[HardFrame], key: str, value: str) -> tuple[int, int]:
         picked = [h for h, f in zip(self.hits, frames, strict=True) if f.conditions()[key] == value]
@@ -339,14 +341,17 @@ def run(
 ) -> Run:
     """Time ``decode`` on every frame; a hit is the right payload, anything else is wrong."""
     result = Run(name)
+    load_before = os.getloadavg()[0]
     for hf in frames:
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         found = decode(hf.frame)
         result.times_ms[hf.resolution].append((time.perf_counter() - t0) * 1000)
+        result.cpu_ms[hf.resolution].append((time.thread_time() - c0) * 1000)
         result.hits.append(hf.payload in found)
         result.wrong += sum(1 for p in found if p != hf.payload)
         if work is not None:
             result.work.append(work())
+    result.load = (load_before, os.getloadavg()[0])
     return result
 
 
@@ -396,8 +401,8 @@ def report(frames: list[HardFrame], runs: list[Run]) -> list[str]:
     return lines
 
 
-def _speed(r: Run, resolution: str) -> str:
-    ts = r.times_ms.get(resolution, [])
+def _speed(r: Run, resolution: str, *, cpu: bool = False) -> str:
+    ts = (r.cpu_ms if cpu else r.times_ms).get(resolution, [])
     if not ts:
         return "-"
     return f"{statistics.median(ts):5.2f} / {float(np.percentile(ts, 95)):5.2f}"
@@ -431,10 +436,16 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nread rate per condition ({len(frames)} frames, {cores} cores)")
     print("\n".join(report(frames, runs)))
-    print("\nms per frame, median / p95")
-    print(f"{'resolution':<22}" + "".join(f"{r.name:>18}" for r in runs))
-    for res in RESOLUTIONS:
-        print(f"{res:<22}" + "".join(f"{_speed(r, res):>18}" for r in runs))
+    for cpu in (False, True):
+        what = "CPU ms of the decoding thread" if cpu else "wall-clock ms"
+        print(f"\n{what} per frame, median / p95")
+        print(f"{'resolution':<22}" + "".join(f"{r.name:>18}" for r in runs))
+        for res in RESOLUTIONS:
+            print(f"{res:<22}" + "".join(f"{_speed(r, res, cpu=cpu):>18}" for r in runs))
+    print(
+        f"{'load avg before/after':<22}"
+        + "".join(f"{f'{r.load[0]:.1f} / {r.load[1]:.1f}':>18}" for r in runs)
+    )
 
     mine = runs[0]
     same = all(r.hits == mine.hits and r.work == mine.work for r in runs[1:2] if r.work)
