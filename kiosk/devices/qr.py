@@ -246,6 +246,8 @@ class QrDecoder:
         """The region cut out at ~``module_px`` per module (assuming a version 2-4 code,
         25-33 modules, as ticket payloads are) times ``zoom``, or None when over budget (a
         huge candidate is mostly a bogus location, and the whole-frame looks covered it)."""
+        if min(region.w, region.h) < 16:
+            return None  # a location at the frame's edge, clipped to almost nothing
         side = max(region.w, region.h)
         scale = min(5.0, max(1.0, zoom * self.module_px * 33 / side))
         cost = region.w * region.h * scale * scale
