@@ -116,3 +116,27 @@ def test_a_second_cs_login_ends_the_first(tmp_path: Path):
     assert world.call("GET", "/api/v1/agents/me", "first").status_code == 401
     me = world.call("GET", "/api/v1/agents/me", "second").json()
     assert me["login_id"] == second["login_id"] != first["login_id"]
+
+
+def test_a_supervisor_gives_a_session_not_yet_accepted_to_another_cs(tmp_path: Path):
+    world = build_world(tmp_path)
+    session_id = assigned_session(world)  # assigned to cs-a, not accepted
+    path = f"/api/v1/sessions/{session_id}/reassign"
+    offline = world.call("POST", path, "supervisor", {"agent_id": "cs-a2"})
+    assert (offline.status_code, offline.json()["error"]["params"]) == (
+        409,
+        {"agent_status": "offline"},
+    )
+    assert world.call("POST", "/api/v1/agents/cs-a2/status", "other_cs",
+                      {"status": "online"}).status_code == 200  # fmt: skip
+    moved = world.call("POST", path, "supervisor", {"agent_id": "cs-a2"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["session"]["agent"]["id"] == "cs-a2"
+    assert world.call("GET", f"/api/v1/sessions/{session_id}", "cs").status_code == 403
+    accepted = world.call("POST", f"/api/v1/sessions/{session_id}/accept", "other_cs")
+    assert accepted.status_code == 200
+    in_call = world.call("POST", path, "supervisor", {"agent_id": "cs-a"})
+    assert (in_call.status_code, in_call.json()["error"]["code"]) == (409, "invalid_state")
+    with world.sessions() as db:
+        details = db.scalars(select(AuditEvent.details).where(AuditEvent.action == "reassign"))
+        assert list(details) == ['{"from":"cs-a","to":"cs-a2"}']
