@@ -68,6 +68,7 @@ def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
         clock=clock or SystemClock(),
     )
     changes.watch(session_factory, hub.broadcaster)
+    hub.sweep_soon = lambda delay: housekeeping.run_later(hub, delay)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -76,14 +76,14 @@ def _serve(args: argparse.Namespace) -> int:
             notifier.stopping()
             await super().shutdown(sockets=sockets)
 
-    tls = {"ssl_certfile": settings.tls_certfile, "ssl_keyfile": settings.tls_keyfile}
     server = Server(
         uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
             log_config=config,
-            **(tls if settings.tls_certfile else {}),
+            ssl_certfile=settings.tls_certfile or None,  # plain HTTP when no certificate is set
+            ssl_keyfile=settings.tls_keyfile or None,
         )
     )
     server.run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ class HubContext:
     recheck_seconds: float = 2.0  # event stream re-reads the database this often
     housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
     tasks: set[asyncio.Task] = field(default_factory=set)  # cancelled when the app stops
+    #: Ask for one housekeeping pass after this many seconds (wired by hub.app to hub.jobs), so
+    #: a stream that ends can have its owner's grace period settled on time.
+    sweep_soon: Callable[[float], None] = lambda _delay: None
 
 
 def ticket_secret(settings: HubSettings, sessions: sessionmaker[Session]) -> str:

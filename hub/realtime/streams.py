@@ -22,7 +22,6 @@ from starlette.websockets import WebSocketDisconnect
 from hub.container import HubContext
 from hub.domain.access import Principal
 from hub.errors import error_body
-from hub.jobs import housekeeping
 from hub.realtime import outbox, presence
 from hub.realtime.broadcast import Topic
 from hub.services.credentials import hash_token, still_valid
@@ -144,4 +143,4 @@ async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Itera
             if feed.kind == presence.AGENT
             else hub.settings.booth_grace_seconds
         )
-        housekeeping.run_later(hub, grace + 0.5)
+        hub.sweep_soon(grace + 0.5)

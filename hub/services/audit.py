@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.clock import utc_now
 from hub.domain.masking import mask_name, mask_nik
 from hub.store.models import AuditEvent, AuditHead
 
@@ -74,12 +73,12 @@ class Entry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def record_many(db: Session, entries: Sequence[Entry], now: dt.datetime | None = None) -> None:
+def record_many(db: Session, entries: Sequence[Entry], now: dt.datetime) -> None:
     """Append several events under one lock of the head (dispatch records a batch at once)."""
     if not entries:
         return
     head = ensure_head(db)
-    at = now or utc_now()
+    at = now
     prev, seq = head.hash, head.seq
     for entry in entries:
         body = json.dumps(
@@ -109,8 +108,8 @@ def record(
     actor: str,
     action: str,
     subject: str,
-    details: dict[str, Any] | None = None,
-    now: dt.datetime | None = None,
+    details: dict[str, Any] | None,
+    now: dt.datetime,
 ) -> None:
     """Append one event inside the caller's transaction (it commits with the change it records)."""
     record_many(db, [Entry(actor, action, subject, details or {})], now)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.clock import utc_now
 from hub.services import audit
 from hub.store.database import open_database
 from hub.store.models import AuditEvent
@@ -22,7 +23,9 @@ def database(tmp_path: Path) -> tuple[str, sessionmaker[Session]]:
     sessions = open_database(url)
     with sessions.begin() as db:
         for i in range(1, 6):
-            audit.record(db, "booth:tgc-01", "check_in", f"session:{i}", {"booking_code": f"C{i}"})
+            audit.record(
+                db, "booth:tgc-01", "check_in", f"session:{i}", {"booking_code": f"C{i}"}, utc_now()
+            )
     return url, sessions
 
 
@@ -93,7 +96,12 @@ def test_nik_and_name_are_masked_in_audit_details(database):
     _, sessions = database
     with sessions.begin() as db:
         audit.record(
-            db, "cli", "check_in", "session:9", {"nik": "3671011508850001", "name": "Budi Santoso"}
+            db,
+            "cli",
+            "check_in",
+            "session:9",
+            {"nik": "3671011508850001", "name": "Budi Santoso"},
+            utc_now(),
         )
     with sessions() as db:
         event = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()

@@ -6,11 +6,12 @@ The CS's side (accept, focus, checklist, close) is in hub.api.routes.calls.
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
-from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub
+from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, SupervisorAuth
 from hub.api.schemas import MaybeSession, SessionAnswer
 from hub.domain.access import check_own_booth
-from hub.services import sessions
+from hub.services import sessions, supervision
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -32,6 +33,18 @@ def get_session(session_id: int, principal: AnyPrincipal, db: DbSession, hub: Hu
     """The booth, the CS serving it, the branch supervisor and HQ; the booth's polling fallback."""
     session = sessions.load_session(db, session_id, principal)
     return {"session": sessions.view(db, hub, session, principal)}
+
+
+class ReassignRequest(BaseModel):
+    agent_id: str = Field(min_length=1, max_length=32)
+
+
+@router.post("/sessions/{session_id}/reassign", response_model=SessionAnswer)
+def reassign(
+    session_id: int, body: ReassignRequest, supervisor: SupervisorAuth, db: DbSession, hub: Hub
+) -> dict:
+    """The branch supervisor gives a waiting or not yet accepted session to another CS."""
+    return supervision.reassign(db, hub, session_id, supervisor, body.agent_id)
 
 
 @router.get("/booths/{booth_id}/session", response_model=MaybeSession)
