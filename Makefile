@@ -24,9 +24,10 @@ catalogs: $(CATALOGS)
 run: install
 	$(PY) -m scripts.demo
 
-## Lint, then every test (real hub, real Kivy app under Xvfb, PulseAudio null sink)
+## Lint and type-check, then every test (real hub, real Kivy app under Xvfb, PulseAudio null sink)
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 ## Speed targets from DESIGN.md
@@ -43,6 +44,7 @@ screenshots: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -29,9 +29,15 @@ import json
 import logging.config
 import os
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.settings import DEFAULT_PATH, HubSettings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # the CLI imports the database layer only for the commands that use it
+    from sqlalchemy.orm import Session
 
 
 def _settings(args: argparse.Namespace) -> HubSettings:
@@ -220,7 +226,7 @@ class _Refused(Exception):
     """A one-line refusal for the operator (exit 1)."""
 
 
-def _admin(args: argparse.Namespace, work) -> int:  # type: ignore[no-untyped-def]
+def _admin(args: argparse.Namespace, work: Callable[[Session, datetime], object]) -> int:
     """Run one administration use case in one transaction; refusals are one line, exit 1."""
     from hub.clock import utc_now
     from hub.services.accounts import AccountError
@@ -242,7 +248,7 @@ def _admin(args: argparse.Namespace, work) -> int:  # type: ignore[no-untyped-de
 def _branch_add(args: argparse.Namespace) -> int:
     from hub.services import accounts
 
-    def work(db, now):  # type: ignore[no-untyped-def]
+    def work(db: Session, now: datetime) -> object:
         branch = accounts.add_branch(
             db, args.id, args.name, args.timezone, args.mode, args.max_capacity, "cli", now
         )
@@ -254,7 +260,7 @@ def _branch_add(args: argparse.Namespace) -> int:
 def _branch_list(args: argparse.Namespace) -> int:
     from hub.services import accounts
 
-    def work(db, now):  # type: ignore[no-untyped-def]
+    def work(db: Session, now: datetime) -> object:
         rows = accounts.list_branches(db)
         if args.json:
             return json.dumps([accounts.branch_row(b) for b in rows], indent=2)
@@ -276,7 +282,7 @@ def _user_add(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
 
-    def work(db, now):  # type: ignore[no-untyped-def]
+    def work(db: Session, now: datetime) -> object:
         agent = accounts.add_user(
             db, args.username, args.name or args.username, Role(args.role), args.branch,
             password, "cli", now,
@@ -290,7 +296,7 @@ def _user_add(args: argparse.Namespace) -> int:
 def _user_list(args: argparse.Namespace) -> int:
     from hub.services import accounts
 
-    def work(db, now):  # type: ignore[no-untyped-def]
+    def work(db: Session, now: datetime) -> object:
         rows = accounts.list_users(db, args.branch)
         if args.json:
             return json.dumps([accounts.user_row(a) for a in rows], indent=2)
@@ -309,7 +315,7 @@ def _user_list(args: argparse.Namespace) -> int:
 def _user_disable(args: argparse.Namespace) -> int:
     from hub.services import accounts
 
-    def work(db, now):  # type: ignore[no-untyped-def]
+    def work(db: Session, now: datetime) -> object:
         agent = accounts.disable_user(db, args.user, "cli", now)
         return f"user {agent.username} disabled; their logins ended"
 
@@ -321,7 +327,7 @@ def _user_reset_password(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
 
-    def work(db, now):  # type: ignore[no-untyped-def]
+    def work(db: Session, now: datetime) -> object:
         agent = accounts.reset_password(db, args.user, password, "cli", now)
         return f"password of {agent.username} changed; their other logins ended"
 
