@@ -1,7 +1,7 @@
 """The tables: SQLAlchemy models (the engine and schema set-up are in hub.store.database).
 
 SQLite (one file) is the default for a branch; PostgreSQL works for a central hub. Everything here
-is portable SQL; the only SQLite-specific part is the connection set-up in `make_engine`, which
+is portable SQL; the only SQLite-specific part is the connection set-up in `hub.store.engine`, which
 makes every transaction `BEGIN IMMEDIATE` so several hub processes on one file serialise their
 writes instead of racing (PostgreSQL gets the same effect from `SELECT ... FOR UPDATE`).
 """

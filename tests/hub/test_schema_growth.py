@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from hub.store.database import make_engine, open_database
+from hub.store.database import open_database
+from hub.store.engine import make_engine
 
 
 def test_opening_an_older_database_adds_the_missing_columns(tmp_path: Path):
