@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from hub.api.error_handlers import install_error_handlers
@@ -29,9 +30,11 @@ from hub.container import HubContext, ticket_secret
 from hub.jobs import housekeeping
 from hub.realtime import changes
 from hub.realtime.broadcast import Broadcaster
+from hub.realtime.wakeups import Wakeups
 from hub.services import audit
 from hub.settings import HubSettings
 from hub.store.database import open_database
+from hub.store.engine import WORKER_THREADS, make_read_sessions
 from hub.web import console
 
 log = logging.getLogger(__name__)
@@ -63,18 +66,24 @@ def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
     hub = HubContext(
         settings=settings,
         sessions=session_factory,
+        reads=make_read_sessions(session_factory.kw["bind"]),
         broadcaster=Broadcaster(),
         secret=ticket_secret(settings, session_factory),
         clock=clock or SystemClock(),
     )
-    changes.watch(session_factory, hub.broadcaster)
+    wakeups = Wakeups(session_factory.kw["bind"], hub.broadcaster)
+    changes.watch(session_factory, hub.broadcaster, wakeups)
     hub.sweep_soon = lambda delay: housekeeping.run_later(hub, delay)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         hub.broadcaster.bind(asyncio.get_running_loop())
+        # As many worker threads as the pools have connections for (hub.store.engine).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         task = asyncio.create_task(housekeeping.loop(hub))
+        wakeups.start()
         yield
+        wakeups.stop()
         for pending in (task, *hub.tasks):
             pending.cancel()
         for pending in (task, *hub.tasks):

@@ -27,17 +27,30 @@ class HubContext:
     """One per app: settings, the database and the in-process event broadcaster."""
 
     settings: HubSettings
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # transactions that write (hub.store.engine)
     broadcaster: Broadcaster
     secret: str
     clock: Clock = field(default_factory=SystemClock)
+    #: Transactions that only read: no write lock on SQLite, READ ONLY on PostgreSQL.
+    reads: sessionmaker[Session] | None = None
     ping_seconds: float = 15.0  # event stream keep-alive (docs/hub-api.md)
-    recheck_seconds: float = 2.0  # event stream re-reads the database this often
+    #: A stream re-reads its state this often even when nothing woke it: only a safety net, as
+    #: every commit wakes the streams it concerns in every process (hub.realtime.wakeups).
+    recheck_seconds: float = 30.0
     housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
     tasks: set[asyncio.Task] = field(default_factory=set)  # cancelled when the app stops
     #: Ask for one housekeeping pass after this many seconds (wired by hub.app to hub.jobs), so
     #: a stream that ends can have its owner's grace period settled on time.
     sweep_soon: Callable[[float], None] = lambda _delay: None
+
+    def __post_init__(self) -> None:
+        if self.reads is None:
+            self.reads = self.sessions
+
+    def read(self) -> Session:
+        """A session for reading only (see `reads`)."""
+        assert self.reads is not None
+        return self.reads()
 
 
 def ticket_secret(settings: HubSettings, sessions: sessionmaker[Session]) -> str:

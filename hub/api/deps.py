@@ -1,5 +1,9 @@
 """What a route may ask for with `Depends`: the container, a database session, the caller.
 
+`DbSession` is for routes that write, `ReadDb` for routes that only read (no write lock: see
+hub.store.engine). The caller is authenticated in a transaction of its own that ends before the
+route runs, so no request holds a connection or a lock while it waits for a worker thread.
+
 A route names the roles that may call it at all with `allow(...)`; which object a caller may
 touch is decided by the service through hub.domain.access. Booths use a bearer token; the console
 may send its login token as a cookie instead (hub.api.console_auth, with a CSRF check).
@@ -18,7 +22,7 @@ from hub.api.console_auth import check_csrf, session_cookie
 from hub.container import HubContext
 from hub.domain.access import AccessDenied, Principal
 from hub.errors import ApiError
-from hub.services.credentials import authenticate, touch_booth
+from hub.services.credentials import authenticate, touch_booth, touch_due
 
 
 def get_hub(request: Request) -> HubContext:
@@ -34,7 +38,17 @@ def get_db(request: Request) -> Iterator[Session]:
         db.close()
 
 
+def get_read_db(request: Request) -> Iterator[Session]:
+    """A read-only session per request (a write through it fails)."""
+    db = request.app.state.hub.read()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 DbSession = Annotated[Session, Depends(get_db)]
+ReadDb = Annotated[Session, Depends(get_read_db)]
 Hub = Annotated[HubContext, Depends(get_hub)]
 
 
@@ -49,22 +63,24 @@ def presented_token(request: Request) -> str | None:
     return bearer_token(request) or session_cookie(request)
 
 
-def require_principal(request: Request, db: DbSession, hub: Hub) -> Principal:
+def require_principal(request: Request, hub: Hub) -> Principal:
     """A bearer token, else the console's session cookie (staff only, with CSRF check)."""
     now = hub.clock.now()
-    token = bearer_token(request)
-    if token is not None:
+    bearer = bearer_token(request)
+    from_cookie = bearer is None
+    token = bearer or session_cookie(request)
+    if token is None:
+        raise ApiError("unauthorized")
+    with hub.read() as db:
         principal = authenticate(db, token, now)
-    else:
-        token = session_cookie(request)
-        if token is None:
-            raise ApiError("unauthorized")
-        principal = authenticate(db, token, now)
+        due = principal.is_booth and touch_due(db, principal.id, now)
+    if from_cookie:
         if principal.is_booth:
             raise ApiError("unauthorized")  # the hub never gives a booth a cookie
         check_csrf(request, hub.secret, token)
-    if principal.is_booth:
-        touch_booth(db, principal.id, now)
+    if due:
+        with hub.sessions() as db:
+            touch_booth(db, principal.id, now)
     return principal
 
 

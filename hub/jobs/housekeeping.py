@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from contract.states import SessionState
 from hub.container import HubContext
 from hub.jobs.grace import settle_dropped_agents
-from hub.realtime import outbox, presence
+from hub.realtime import outbox, presence, wakeups
 from hub.services import stills
 from hub.services.dispatch import run_dispatch
 from hub.services.transitions import expire_abandoned
@@ -46,6 +46,7 @@ def housekeeping(hub: HubContext) -> set[str]:
             if run_dispatch(db, branch_id, now):
                 changed.add(branch_id)
         outbox.purge(db, now)
+        wakeups.purge(db, now)
         db.commit()
     with hub.sessions() as db:
         stills.purge_expired(db, settings.resolved_data_dir(), settings.still_retention_days, now)

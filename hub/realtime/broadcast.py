@@ -1,8 +1,8 @@
 """Waking event streams in this process: per branch, per booth and per agent.
 
 A notification carries no state; it only wakes the streams subscribed to a topic, which then
-read what changed from the database. So a lost or extra wake-up is harmless, and a change made
-by another hub process is still found by each stream's periodic re-check.
+read what changed from the database. So a lost or extra wake-up is harmless. A change made by
+another hub process arrives through hub.realtime.wakeups.
 """
 
 from __future__ import annotations
@@ -56,6 +56,12 @@ class Broadcaster:
                 self._waiters[topic].discard(event)
                 if not self._waiters[topic]:
                     del self._waiters[topic]
+
+    def notify_all(self) -> None:
+        """Every stream of this process reads again (wake-ups from elsewhere may be lost)."""
+        with self._lock:
+            topics = list(self._waiters)
+        self.notify(topics)
 
     def notify(self, topics: Iterable[Topic]) -> None:
         if self._loop is None or self._loop.is_closed():

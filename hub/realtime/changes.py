@@ -17,6 +17,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from hub.realtime.broadcast import Broadcaster, Topic, agent_topic, booth_topic, branch_topic
+from hub.realtime.wakeups import Wakeups
 from hub.store.models import Agent, AgentToken, Booth, ServiceSession, StreamMessage
 
 _KEY = "bilik_topics"
@@ -74,8 +75,19 @@ def _collect(db: Session, _flush_context: Any) -> None:
             mark(db, agents=[obj.agent_id])  # logged out
 
 
-def watch(factory: sessionmaker[Session], broadcaster: Broadcaster) -> None:
-    """Attach the collection to every session `factory` makes."""
+def watch(
+    factory: sessionmaker[Session], broadcaster: Broadcaster, wakeups: Wakeups | None = None
+) -> None:
+    """Attach the collection to every session `factory` makes; `wakeups` tells the other hub
+    processes, inside the transaction, so they hear of exactly what commits."""
+
+    def _publish(db: Session) -> None:
+        if wakeups is None:
+            return
+        db.flush()  # the last changes name their topics too
+        topics = db.info.get(_KEY)
+        if topics:
+            wakeups.publish(db, topics)
 
     def _wake(db: Session) -> None:
         topics = db.info.pop(_KEY, None)
@@ -87,5 +99,6 @@ def watch(factory: sessionmaker[Session], broadcaster: Broadcaster) -> None:
             db.info.pop(_KEY, None)
 
     event.listen(factory, "after_flush", _collect)
+    event.listen(factory, "before_commit", _publish)
     event.listen(factory, "after_commit", _wake)
     event.listen(factory, "after_transaction_end", _forget)

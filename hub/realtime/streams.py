@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import WebSocket
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
@@ -43,7 +45,7 @@ class Feed:
         self.principal = principal
         self.owner_id = principal.id
         self.token_digest = hash_token(token)
-        self.cursor = 0
+        self.mailbox = outbox.Mailbox(self.kind, self.owner_id, 0, hub.clock.now())
         self.presence_id: int | None = None
         self.refreshed_at = hub.clock.now()
         self.sent: dict[str, dict[str, Any]] = {}
@@ -55,7 +57,7 @@ class Feed:
     def open(self) -> None:
         now = self.hub.clock.now()
         with self.hub.sessions() as db:
-            self.cursor = outbox.cursor(db)
+            self.mailbox = outbox.Mailbox.open(db, self.kind, self.owner_id, now)
             self.presence_id = presence.open_stream(db, self.kind, self.owner_id, now)
             db.commit()
 
@@ -64,9 +66,11 @@ class Feed:
 
         Checks the credential each time: a re-enrolled booth's old token, a logged-out or
         signed-in-elsewhere console, a disabled account lose their stream at once (`revoked`).
+        Reads take no write lock; the presence row is refreshed in a write of its own, only
+        when due.
         """
         now = self.hub.clock.now()
-        with self.hub.sessions() as db:
+        with self.hub.read() as db:
             if not still_valid(db, self.principal, self.token_digest, now):
                 self.revoked = True
             messages = []
@@ -74,14 +78,17 @@ class Feed:
                 if self.sent.get(snapshot["type"]) != snapshot:
                     messages.append(snapshot)
                     self.sent[snapshot["type"]] = snapshot
-            for message_id, payload in outbox.since(db, self.kind, self.owner_id, self.cursor):
-                messages.append(payload)
-                self.cursor = message_id
-            if self.presence_id is not None and now - self.refreshed_at >= presence.REFRESH:
+            messages.extend(self.mailbox.collect(db, now))
+        if self.presence_id is not None and now - self.refreshed_at >= presence.REFRESH:
+            with self.hub.sessions() as db:
                 presence.refresh_stream(db, self.presence_id, now)
-                self.refreshed_at = now
-            db.commit()
-            return messages
+                self.maintain(db, now)
+                db.commit()
+            self.refreshed_at = now
+        return messages
+
+    def maintain(self, db: Session, now: dt.datetime) -> None:
+        """Writes a subclass does along with the presence refresh (a booth's sign of life)."""
 
     def close(self) -> None:
         if self.presence_id is None:
@@ -106,6 +113,27 @@ async def _drain(websocket: WebSocket) -> None:
                 return
 
 
+async def _until_done(
+    attempt: Callable[[], Awaitable[Any]], receiver: asyncio.Task, feed: Feed
+) -> Any:
+    """Run a database step of the stream, retrying while the database is unreachable (a
+    PostgreSQL restart, a locked or full SQLite file): the stream waits, it does not end."""
+    delay = 0.2
+    while not receiver.done():
+        try:
+            return await attempt()
+        except DBAPIError as err:
+            log.warning(
+                "%s %s stream waits for the database: %s",
+                feed.kind,
+                feed.owner_id,
+                str(err).splitlines()[0][:200],
+            )
+            await asyncio.wait({receiver}, timeout=delay)
+            delay = min(delay * 2, 5.0)
+    return None
+
+
 async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Iterable[Topic]) -> None:
     """Run an accepted, authorised stream until the client goes away."""
     wake = hub.broadcaster.subscribe(topics)
@@ -113,10 +141,11 @@ async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Itera
     loop = asyncio.get_running_loop()
     next_ping = loop.time() + hub.ping_seconds
     try:
-        await run_in_threadpool(feed.open)
+        await _until_done(lambda: run_in_threadpool(feed.open), receiver, feed)
         while not receiver.done():
             wake.clear()
-            for message in await run_in_threadpool(feed.read):
+            messages = await _until_done(lambda: run_in_threadpool(feed.read), receiver, feed)
+            for message in messages or []:
                 await websocket.send_json(message)
             if feed.revoked:
                 await refuse(websocket, "unauthorized", {"reason": "revoked"})

@@ -23,6 +23,7 @@ from hub.services import audit
 from hub.services.credentials import hash_token, revoke_other_logins
 from hub.services.dispatch import run_dispatch
 from hub.services.transitions import set_agent_status
+from hub.store.locks import lock_branch
 from hub.store.models import Agent, Booth, Branch
 
 
@@ -196,6 +197,9 @@ def find_user(db: Session, user: str) -> Agent:
 def disable_user(db: Session, user: str, actor: str, now: dt.datetime) -> Agent:
     """The account can no longer log in; its logins and streams end at once."""
     agent = find_user(db, user)
+    if agent.branch_id:
+        lock_branch(db, agent.branch_id)
+        db.refresh(agent)
     agent.disabled = True
     if agent.status != AgentStatus.OFFLINE:  # its participants go back to the queue
         set_agent_status(

@@ -4,6 +4,11 @@ Each event's hash is sha256(previous hash + "\\n" + its canonical JSON content),
 removing or reordering any past event breaks every later link; `verify_chain` finds the first
 broken one (`bilik-hub audit verify`). Appends lock the single `audit_head` row, so two hub
 processes never fork the chain. Personal data is masked before it is written.
+
+Events are recorded into the caller's transaction but written when it commits (a
+`before_commit` hook), so the head row is the last lock any transaction takes and is held only
+for the moment of the commit: transactions of different branches never wait for each other
+mid-way, and lock order stays branch → rows → head (hub.store.locks). A rollback drops them.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hub.domain.masking import mask_name, mask_nik
+from hub.store.locks import forget_locks
 from hub.store.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -73,14 +79,34 @@ class Entry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+_PENDING = "bilik_audit_pending"
+
+
 def record_many(db: Session, entries: Sequence[Entry], now: dt.datetime) -> None:
-    """Append several events under one lock of the head (dispatch records a batch at once)."""
-    if not entries:
-        return
+    """Record several events; they are written when the transaction commits."""
+    pending: list[tuple[Entry, dt.datetime]] = db.info.setdefault(_PENDING, [])
+    pending.extend((entry, now) for entry in entries)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(db: Session) -> None:
+    pending = db.info.pop(_PENDING, None)
+    if pending:
+        _append(db, pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: commit or rollback
+        db.info.pop(_PENDING, None)
+        forget_locks(db)
+
+
+def _append(db: Session, entries: Sequence[tuple[Entry, dt.datetime]]) -> None:
+    """Append events under one lock of the head."""
     head = ensure_head(db)
-    at = now
     prev, seq = head.hash, head.seq
-    for entry in entries:
+    for entry, at in entries:
         body = json.dumps(
             _sanitize(entry.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
@@ -132,17 +158,17 @@ def verify_chain(db: Session) -> ChainReport:
     """Recompute every link from the start; the head row must match the last event too."""
     prev, expected_seq, count = GENESIS, 1, 0
     events = db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(500)
-    for event in events:
-        if event.seq != expected_seq:
+    for row in events:
+        if row.seq != expected_seq:
             return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
-        if event.prev_hash != prev:
-            return ChainReport(False, count, event.seq, "does not link to the previous event")
+        if row.prev_hash != prev:
+            return ChainReport(False, count, row.seq, "does not link to the previous event")
         content = canonical_content(
-            event.seq, event.at, event.actor, event.action, event.subject, event.details
+            row.seq, row.at, row.actor, row.action, row.subject, row.details
         )
-        if link_hash(prev, content) != event.hash:
-            return ChainReport(False, count, event.seq, "content does not match its hash")
-        prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+        if link_hash(prev, content) != row.hash:
+            return ChainReport(False, count, row.seq, "content does not match its hash")
+        prev, expected_seq, count = row.hash, expected_seq + 1, count + 1
     head = db.get(AuditHead, HEAD_ID)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (count, prev):

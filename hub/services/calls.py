@@ -104,7 +104,7 @@ def relay_signal(
     The console offers, the booth answers, either side may say bye; no trickle ICE.
     """
     need = SessionNeed.AS_BOOTH if sender.is_booth else SessionNeed.SERVE
-    session = load_session(db, session_id, sender, need)
+    session = load_session(db, session_id, sender, need, lock=False)
     if session.state not in ACTIVE_AGENT_STATES:
         raise ApiError("invalid_state", {"state": session.state})
     allowed = ("answer", "bye") if sender.is_booth else ("offer", "bye")

@@ -35,6 +35,7 @@ from hub.domain.checkin_rules import (
 from hub.errors import ApiError
 from hub.services import transitions
 from hub.services.serializers import session_view, ticket_view
+from hub.store.locks import lock_branch
 from hub.store.models import Booth, Branch, LookupFailure, Ticket, required
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,8 @@ def check_in(
     Returns the answer and whether a session was created (201) or resumed (200).
     """
     now = hub.clock.now()
+    if booth.branch_id:
+        lock_branch(db, booth.branch_id)  # a booth checks in for its own branch only
     ticket, verdict = _checkable_ticket(db, hub, booth, query, now)
     branch = required(db, Branch, ticket.branch_id)
     session = transitions.open_session_of_ticket(db, ticket.id) if verdict.resume else None
@@ -162,9 +165,10 @@ def check_in(
         created = True
         booth_row = required(db, Booth, booth.id)
         session = transitions.check_in(db, booth_row, ticket, now)
-        db.commit()
-        log.info("booth %s: checked in %s (session %s)", booth.id, ticket.booking_code, session.id)
+        db.flush()
     avg = hub.settings.avg_service_seconds
-    view = session_view(db, session, avg, now)
-    answer = {"session": view, "ticket": ticket_view(ticket, branch)}
+    answer = {"session": session_view(db, session, avg, now), "ticket": ticket_view(ticket, branch)}
+    db.commit()
+    if created:
+        log.info("booth %s: checked in %s (session %s)", booth.id, ticket.booking_code, session.id)
     return answer, created

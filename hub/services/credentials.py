@@ -102,6 +102,12 @@ def still_valid(db: Session, principal: Principal, token_digest: str, now: dt.da
     return agent is not None and not agent.disabled
 
 
+def touch_due(db: Session, booth_id: str, now: dt.datetime) -> bool:
+    """Is the booth's sign of life old enough to write again? (read first: most are not)"""
+    booth = db.get(Booth, booth_id)
+    return booth is not None and (booth.last_seen is None or booth.last_seen < now - TOUCH_INTERVAL)
+
+
 def touch_booth(db: Session, booth_id: str, now: dt.datetime) -> None:
     """Any request from a booth is a sign of life (written at most every few seconds)."""
     result: CursorResult[Any] = db.execute(  # type: ignore[assignment]  # UPDATE → CursorResult

@@ -31,6 +31,7 @@ from hub.domain.dispatch_policy import (
 )
 from hub.realtime import changes
 from hub.services import audit
+from hub.store.locks import lock_branch
 from hub.store.models import Agent, Branch, ServiceSession, Ticket
 
 
@@ -88,6 +89,7 @@ def queue_view(db: Session, branch: Branch, avg_service_seconds: int) -> QueueVi
 
 def run_dispatch(db: Session, branch_id: str, now: dt.datetime) -> list[Assignment]:
     """Assign waiting sessions of a branch inside the caller's transaction (caller commits)."""
+    lock_branch(db, branch_id)  # normally taken already, first, by the caller
     branch = db.get(Branch, branch_id)
     if branch is None:
         return []

@@ -19,6 +19,7 @@ from hub.errors import ApiError
 from hub.services import transitions
 from hub.services.dispatch import run_dispatch
 from hub.services.serializers import session_view
+from hub.store.locks import lock_branch
 from hub.store.models import ServiceSession
 
 
@@ -27,13 +28,25 @@ def facts(session: ServiceSession) -> SessionFacts:
 
 
 def load_session(
-    db: Session, session_id: int, principal: Principal, need: SessionNeed = SessionNeed.READ
+    db: Session,
+    session_id: int,
+    principal: Principal,
+    need: SessionNeed = SessionNeed.READ,
+    lock: bool | None = None,
 ) -> ServiceSession:
-    """The session if this caller may do `need` on it; `404`/`403` otherwise."""
+    """The session if this caller may do `need` on it; `404`/`403` otherwise.
+
+    Any need but READ takes the branch's turn first (hub.store.locks) and reads the session
+    again in it; `lock=False` for a change that touches no branch state (a relayed signal).
+    """
     session = db.get(ServiceSession, session_id)
     if session is None:
         raise ApiError("not_found")
     check_session(principal, facts(session), need)
+    if lock if lock is not None else need != SessionNeed.READ:
+        lock_branch(db, session.branch_id)
+        db.refresh(session)
+        check_session(principal, facts(session), need)
     return session
 
 
@@ -46,11 +59,17 @@ def view(db: Session, hub: HubContext, session: ServiceSession, principal: Princ
 def settle(
     db: Session, hub: HubContext, session: ServiceSession, principal: Principal
 ) -> dict[str, Any]:
-    """Dispatch (the queue may have moved), commit (the streams wake), answer with S."""
+    """Dispatch (the queue may have moved), answer with S, commit (the streams wake).
+
+    The answer is read before the commit, in the same transaction, so the request does not
+    open a second one (and, on SQLite, take the write lock again) just to read it back.
+    """
     run_dispatch(db, session.branch_id, hub.clock.now())
-    db.commit()
+    db.flush()
     db.refresh(session)
-    return {"session": view(db, hub, session, principal)}
+    answer = {"session": view(db, hub, session, principal)}
+    db.commit()
+    return answer
 
 
 def enqueue(db: Session, hub: HubContext, session_id: int, booth: Principal) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from hub.services.credentials import (
 )
 from hub.services.dispatch import active_counts, run_dispatch, waiting
 from hub.services.serializers import agent_sessions_view, agent_view, session_views
+from hub.store.locks import lock_branch
 from hub.store.models import Agent, Branch, ServiceSession
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ def set_status(
     agent, branch = own_account(db, account_id, principal)
     if branch is None:
         raise ApiError("forbidden")
+    lock_branch(db, branch.id)
+    agent, branch = own_account(db, account_id, principal)  # as it is now, in the branch's turn
+    assert branch is not None
     now = hub.clock.now()
     transitions.set_agent_status(
         db,
@@ -115,9 +119,10 @@ def set_status(
         one_to_one=branch.mode == BranchMode.ONE_TO_ONE,
     )
     run_dispatch(db, branch.id, now)
+    db.flush()
+    answer = {"agent": agent_view(agent, branch, active_counts(db, [agent.id]).get(agent.id, 0))}
     db.commit()
-    active = active_counts(db, [agent.id]).get(agent.id, 0)
-    return {"agent": agent_view(agent, branch, active)}
+    return answer
 
 
 def own_sessions(

@@ -218,6 +218,20 @@ class StreamMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class StreamWakeup(Base):
+    """Which streams a committed transaction concerns, for the other hub processes on one SQLite
+    file (hub.realtime.wakeups; PostgreSQL uses NOTIFY instead). Topics only, never state; kept
+    a minute."""
+
+    __tablename__ = "stream_wakeups"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(32))  # the process that committed
+    topics: Mapped[str] = mapped_column(Text)  # "branch:b1 booth:b1-01 …"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class StreamPresence(Base):
     """One open event stream of a booth or agent, on any hub process.
 

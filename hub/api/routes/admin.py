@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.deps import AdminAuth, DbSession, Hub
+from hub.api.deps import AdminAuth, DbSession, Hub, ReadDb
 from hub.api.schemas import (
     BoothIn,
     BranchesAnswer,
@@ -32,7 +32,7 @@ def _refused(err: ValueError) -> ApiError:
 
 
 @router.get("/branches", response_model=BranchesAnswer)
-def list_branches(admin: AdminAuth, db: DbSession) -> dict:
+def list_branches(admin: AdminAuth, db: ReadDb) -> dict:
     return {"branches": [accounts.branch_row(b) for b in accounts.list_branches(db)]}
 
 
@@ -56,7 +56,7 @@ def add_branch(body: BranchIn, admin: AdminAuth, db: DbSession, hub: Hub) -> dic
 
 
 @router.get("/users", response_model=UsersAnswer)
-def list_users(admin: AdminAuth, db: DbSession, branch_id: str | None = None) -> dict:
+def list_users(admin: AdminAuth, db: ReadDb, branch_id: str | None = None) -> dict:
     return {"users": [accounts.user_row(a) for a in accounts.list_users(db, branch_id)]}
 
 

@@ -50,7 +50,7 @@ def _authorize(
         token = session_cookie(websocket)
         if token is not None:
             check_same_origin(websocket)
-    with hub.sessions() as db:
+    with hub.read() as db:
         principal = authenticate(db, token, hub.clock.now())
     check_own_account(principal, agent_id)
     return principal, token or ""

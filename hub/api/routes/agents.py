@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from hub.api.console_auth import clear_login_cookies, set_login_cookies
-from hub.api.deps import CsAuth, DbSession, Hub, ReaderAuth, StaffAuth, presented_token
+from hub.api.deps import CsAuth, DbSession, Hub, ReadDb, ReaderAuth, StaffAuth, presented_token
 from hub.api.schemas import AgentAnswer, LoginAnswer, MeAnswer, Ok, QueueAnswer, SessionsAnswer
 from hub.services import staff
 from hub.services.credentials import AGENT_TOKEN_LIFETIME, account_role, login_id
@@ -54,7 +54,7 @@ def logout(
 
 
 @router.get("/agents/me", response_model=MeAnswer)
-def me(request: Request, principal: StaffAuth, db: DbSession, hub: Hub) -> dict:
+def me(request: Request, principal: StaffAuth, db: ReadDb, hub: Hub) -> dict:
     """Who the console is logged in as, and the sessions they serve."""
     return staff.me(db, hub, principal, presented_token(request))
 
@@ -66,12 +66,12 @@ def set_status(agent_id: str, body: StatusRequest, cs: CsAuth, db: DbSession, hu
 
 
 @router.get("/agents/{agent_id}/sessions", response_model=SessionsAnswer)
-def agent_sessions(agent_id: str, cs: CsAuth, db: DbSession, hub: Hub) -> dict:
+def agent_sessions(agent_id: str, cs: CsAuth, db: ReadDb, hub: Hub) -> dict:
     """The sessions this CS holds now (assigned or in a call)."""
     return staff.own_sessions(db, hub, agent_id, cs)
 
 
 @router.get("/queue", response_model=QueueAnswer)
-def queue(reader: ReaderAuth, db: DbSession, hub: Hub, branch_id: str | None = None) -> dict:
+def queue(reader: ReaderAuth, db: ReadDb, hub: Hub, branch_id: str | None = None) -> dict:
     """The branch's waiting participants in dispatch order, and its staff (HQ names a branch)."""
     return staff.branch_queue(db, hub, reader, branch_id)

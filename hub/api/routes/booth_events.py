@@ -7,6 +7,7 @@ hub.realtime.streams; this module says what a booth sees and who may listen.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -43,12 +44,14 @@ class BoothFeed(streams.Feed):
             self.current_id = session.id
             avg = self.hub.settings.avg_service_seconds
             view = session_view(db, session, avg, self.hub.clock.now())
-        touch_booth(db, self.owner_id, self.hub.clock.now())
         return [{"type": "session", "session": view}]
+
+    def maintain(self, db: Session, now: dt.datetime) -> None:
+        touch_booth(db, self.owner_id, now)
 
 
 def _authorize(hub: HubContext, token: str | None, booth_id: str) -> Principal:
-    with hub.sessions() as db:
+    with hub.read() as db:
         principal = authenticate(db, token, hub.clock.now())
     check_own_booth(principal, booth_id)
     return principal

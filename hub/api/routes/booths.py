@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReaderAuth
+from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, ReaderAuth
 from hub.api.schemas import BoothOut, BoothsAnswer
 from hub.services import booths
 
@@ -26,12 +26,12 @@ def heartbeat(booth_id: str, body: Heartbeat, booth: BoothAuth, db: DbSession, h
 
 
 @router.get("/booths/{booth_id}", response_model=BoothOut)
-def get_booth(booth_id: str, principal: AnyPrincipal, db: DbSession, hub: Hub) -> dict:
+def get_booth(booth_id: str, principal: AnyPrincipal, db: ReadDb, hub: Hub) -> dict:
     """The booth itself, or staff who may read its branch."""
     return booths.get_booth(db, hub, booth_id, principal)
 
 
 @router.get("/branches/{branch_id}/booths", response_model=BoothsAnswer)
-def list_booths(branch_id: str, reader: ReaderAuth, db: DbSession, hub: Hub) -> dict:
+def list_booths(branch_id: str, reader: ReaderAuth, db: ReadDb, hub: Hub) -> dict:
     """Every booth of the branch with its health: its CS and supervisor, and HQ."""
     return booths.list_booths(db, hub, branch_id, reader)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, SupervisorAuth
+from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, SupervisorAuth
 from hub.api.schemas import MaybeSession, SessionAnswer
 from hub.domain.access import check_own_booth
 from hub.services import sessions, supervision
@@ -29,7 +29,7 @@ def cancel(session_id: int, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
 
 
 @router.get("/sessions/{session_id}", response_model=SessionAnswer)
-def get_session(session_id: int, principal: AnyPrincipal, db: DbSession, hub: Hub) -> dict:
+def get_session(session_id: int, principal: AnyPrincipal, db: ReadDb, hub: Hub) -> dict:
     """The booth, the CS serving it, the branch supervisor and HQ; the booth's polling fallback."""
     session = sessions.load_session(db, session_id, principal)
     return {"session": sessions.view(db, hub, session, principal)}
@@ -48,7 +48,7 @@ def reassign(
 
 
 @router.get("/booths/{booth_id}/session", response_model=MaybeSession)
-def booth_open_session(booth_id: str, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+def booth_open_session(booth_id: str, booth: BoothAuth, db: ReadDb, hub: Hub) -> dict:
     """How a restarted booth finds the participant it was serving."""
     check_own_booth(booth, booth_id)
     return sessions.open_session_of_booth(db, hub, booth)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from contract.states import Document
-from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub
+from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub, ReadDb
 from hub.api.schemas import StillAnswer, StillRequestAnswer, StillsAnswer
 from hub.errors import ApiError
 from hub.services import stills
@@ -69,7 +69,7 @@ async def upload_still(
 
 
 @router.get("/sessions/{session_id}/stills", response_model=StillsAnswer)
-def list_stills(session_id: int, principal: AnyPrincipal, db: DbSession) -> dict:
+def list_stills(session_id: int, principal: AnyPrincipal, db: ReadDb) -> dict:
     """The session's stills (a reloaded console gets its thumbnails back)."""
     return stills.list_stills(db, session_id, principal)
 
