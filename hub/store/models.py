@@ -111,15 +111,20 @@ class ServiceSession(Base):
     """One participant's visit at one booth, from check-in to outcome."""
 
     __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_branch_state", "branch_id", "state"),)
+    __table_args__ = (
+        Index("ix_sessions_branch_state", "branch_id", "state"),
+        # a CS's load and a booth's open session (also serve the foreign keys' look-ups)
+        Index("ix_sessions_agent_state", "agent_id", "state"),
+        Index("ix_sessions_booth_state", "booth_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id"), index=True)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"))
     state: Mapped[str] = mapped_column(String(16), default=SessionState.CHECKED_IN)
     priority: Mapped[bool] = mapped_column(Boolean, default=False)  # copied: dispatch reads it
-    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
