@@ -9,7 +9,6 @@ print the result. Plain Python (no Kivy): it runs over SSH on a booth whose app 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from typing import Any
 import requests
 
 from kiosk.config import KioskConfig
+from kiosk.hub_client import HubClient, HubRefusal, HubUnavailable
 
 __all__ = [
     "Check",
@@ -330,37 +330,67 @@ def check_scanner(config: KioskConfig, config_path: str = DEFAULT_CONFIG_PATH) -
 
 
 # --- hub ---------------------------------------------------------------------------------------
+# Through the booth's own HubClient: the same URL, token, pinned CA (hub.ca_file) and error
+# handling as the booth, so the doctor cannot pass where the booth fails, nor the other way round.
 
 
-def _timeout(config: KioskConfig) -> float:
-    return min(config.hub.timeout_seconds, HTTP_TIMEOUT)
+def _client(config: KioskConfig) -> HubClient:
+    return HubClient.from_config(config, timeout=min(config.hub.timeout_seconds, HTTP_TIMEOUT))
 
 
-def _unreachable_fix(config: KioskConfig, config_path: str) -> str:
+def _why(exc: HubUnavailable) -> str:
+    """What went wrong on the way, e.g. ``ConnectionError``, ``SSLError``, ``HTTP 502``."""
+    if exc.status:
+        return f"HTTP {exc.status}"
+    return type(exc.__cause__).__name__ if exc.__cause__ is not None else str(exc)
+
+
+def _unreachable_fix(config: KioskConfig, config_path: str, exc: HubUnavailable) -> str:
+    if isinstance(exc.__cause__, requests.exceptions.SSLError):
+        pinned = (
+            f"hub.ca_file in {config_path} ({config.hub.ca_file}) must be the branch CA that "
+            "signed the hub's certificate"
+            if config.hub.ca_file
+            else f"set hub.ca_file in {config_path} to the branch CA that signed the hub's "
+            "certificate"
+        )
+        return (
+            f"The hub's certificate is not trusted: {pinned}; check that the booth's clock is "
+            "right (a certificate is valid only between two dates)"
+        )
     return (
         f"Check the network cable and that the hub runs (systemctl status bilik-hub on the hub "
         f"PC), and that hub.url in {config_path} is right ({config.hub.url})"
     )
 
 
+def _answered_fix(config_path: str) -> str:
+    return (
+        f"Check that hub.url in {config_path} points at the Bilik hub, and the hub's log "
+        "(journalctl -u bilik-hub)"
+    )
+
+
 def check_hub(config: KioskConfig, config_path: str = DEFAULT_CONFIG_PATH) -> Check:
     """GET /healthz answers."""
-    url = f"{config.hub.url}/healthz"
     try:
-        response = requests.get(url, timeout=_timeout(config))
-    except requests.RequestException as exc:
+        _client(config).health()
+    except HubUnavailable as exc:
+        if exc.status:
+            return _fail(
+                "hub", f"{config.hub.url}/healthz answered {_why(exc)}", _answered_fix(config_path)
+            )
         return _fail(
             "hub",
-            f"{config.hub.url} unreachable ({type(exc).__name__})",
-            _unreachable_fix(config, config_path),
-            str(exc),
+            f"{config.hub.url} unreachable ({_why(exc)})",
+            _unreachable_fix(config, config_path, exc),
+            str(exc.__cause__ or exc),
         )
-    if response.status_code != 200:
+    except HubRefusal as exc:
         return _fail(
             "hub",
-            f"{url} answered HTTP {response.status_code}",
-            f"Check that hub.url in {config_path} points at the Bilik hub, and the hub's log "
-            "(journalctl -u bilik-hub)",
+            f"{config.hub.url}/healthz answered HTTP {exc.status}",
+            _answered_fix(config_path),
         )
     return Check("hub", True, f"{config.hub.url} reachable")
 
@@ -369,67 +399,52 @@ def check_hub_token(config: KioskConfig, config_path: str = DEFAULT_CONFIG_PATH)
     """The booth token is accepted: GET /api/v1/booths/{id} with it answers 200."""
     booth = config.booth.id
     where = f"the token in {config.hub.token_file}" if config.hub.token_file else "hub.token"
-    url = f"{config.hub.url}/api/v1/booths/{booth}"
     try:
-        response = requests.get(
-            url,
-            headers={"Authorization": f"Bearer {config.hub.token}"},
-            timeout=_timeout(config),
-        )
-    except requests.RequestException as exc:
+        _client(config).booth()
+    except HubUnavailable as exc:
+        if exc.status:
+            return _fail(
+                "hub token",
+                f"GET /api/v1/booths/{booth}: {_why(exc)}",
+                "Check the hub's log (journalctl -u bilik-hub)",
+            )
         return _fail(
-            "hub token",
-            f"not checked: hub unreachable ({type(exc).__name__})",
-            "Fix the hub check first",
+            "hub token", f"not checked: hub unreachable ({_why(exc)})", "Fix the hub check first"
         )
-    code = _error_code(response)
-    if response.status_code == 200:
-        return Check("hub token", True, f"booth {booth} accepted by the hub")
-    if response.status_code in (401, 403):
+    except HubRefusal as exc:
+        if exc.status not in (401, 403):
+            return _fail(
+                "hub token",
+                f"GET /api/v1/booths/{booth}: HTTP {exc.status} {exc.code}",
+                "Check the hub's log (journalctl -u bilik-hub)",
+            )
         fix = (
             f"The hub does not accept this booth's token: check {where} in {config_path} "
             "against the token the hub gave for this booth, or re-enroll the booth"
         )
-        if code == "booth_mismatch":
+        if exc.code == "booth_mismatch":
             fix = (
                 f"The token belongs to another booth: check booth.id = {booth!r} and {where} in "
                 f"{config_path}, or re-enroll the booth"
             )
         return _fail(
-            "hub token",
-            f"token refused for booth {booth} (HTTP {response.status_code} {code})",
-            fix,
+            "hub token", f"token refused for booth {booth} (HTTP {exc.status} {exc.code})", fix
         )
-    return _fail(
-        "hub token",
-        f"GET /api/v1/booths/{booth}: HTTP {response.status_code} {code}",
-        "Check the hub's log (journalctl -u bilik-hub)",
-    )
-
-
-def _error_code(response: requests.Response) -> str:
-    try:
-        return str(response.json()["error"]["code"])
-    except Exception:
-        return ""
+    return Check("hub token", True, f"booth {booth} accepted by the hub")
 
 
 def check_clock(config: KioskConfig, config_path: str = DEFAULT_CONFIG_PATH) -> Check:
     """Clock skew against the hub (GET /api/v1/time), corrected for half the round trip."""
-    url = f"{config.hub.url}/api/v1/time"
+    client = _client(config)
     try:
         before = time.time()
-        response = requests.get(url, timeout=_timeout(config))
+        hub_now = client.hub_time().timestamp()
         after = time.time()
-        response.raise_for_status()
-        hub_now = dt.datetime.fromisoformat(response.json()["now"]).timestamp()
-    except requests.RequestException as exc:
+    except HubUnavailable as exc:
         return _fail(
-            "clock",
-            f"not checked: hub unreachable ({type(exc).__name__})",
-            "Fix the hub check first",
+            "clock", f"not checked: hub unreachable ({_why(exc)})", "Fix the hub check first"
         )
-    except (ValueError, KeyError, TypeError) as exc:
+    except (HubRefusal, ValueError) as exc:
         return _fail(
             "clock",
             f"hub sent no usable time ({exc})",

@@ -8,18 +8,30 @@ Two kinds of failure, because the participant sees them differently:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from contract.ticket_payload import TicketQuery
 
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
+
 log = logging.getLogger(__name__)
 
 
 class HubUnavailable(Exception):
-    """The hub could not be reached or failed: nothing the participant did wrong."""
+    """The hub could not be reached or failed: nothing the participant did wrong.
+
+    ``status`` is the HTTP status when something answered (5xx, or not JSON), 0 when nothing
+    did; then ``__cause__`` is the ``requests`` error (``SSLError``: the pinned CA did not sign
+    the hub's certificate)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class HubRefusal(Exception):
@@ -101,16 +113,35 @@ class HubClient:
 
     # booth ---------------------------------------------------------------------------------
 
+    def booth(self) -> dict[str, Any]:
+        """This booth as the hub knows it: the token is accepted for this booth id."""
+        return self._call("GET", f"/booths/{self.booth_id}")
+
     def heartbeat(self, state: str, devices: dict[str, dict[str, Any]]) -> None:
         self._call(
             "POST", f"/booths/{self.booth_id}/heartbeat", json={"state": state, "devices": devices}
         )
 
+    # operations (kiosk doctor) ---------------------------------------------------------------
+
+    def health(self) -> None:
+        """``GET /healthz``: returns when the hub answers that it runs."""
+        self._request("GET", "/healthz")
+
+    def hub_time(self) -> dt.datetime:
+        """The hub's clock (``GET /api/v1/time``). Raises ``ValueError`` for an answer without a
+        usable time (a hub older than the clock check)."""
+        now = self._call("GET", "/time").get("now")
+        if not isinstance(now, str):
+            raise ValueError(f"no time in the answer ({now!r})")
+        return dt.datetime.fromisoformat(now)
+
     @classmethod
-    def from_config(cls, config) -> HubClient:
-        """The client a booth with this KioskConfig uses."""
+    def from_config(cls, config: KioskConfig, *, timeout: float | None = None) -> HubClient:
+        """The client a booth with this KioskConfig uses (``timeout`` overrides the config's)."""
         hub = config.hub
-        return cls(hub.url, hub.token, config.booth.id, hub.timeout_seconds, hub.ca_file)
+        seconds = hub.timeout_seconds if timeout is None else timeout
+        return cls(hub.url, hub.token, config.booth.id, seconds, hub.ca_file)
 
     def ws_options(self) -> dict[str, Any]:
         """websocket-client TLS options matching the HTTP side (same pinned CA)."""
@@ -136,7 +167,18 @@ class HubClient:
         data: bytes | None = None,
         content_type: str | None = None,
     ) -> dict[str, Any]:
-        url = f"{self.base_url}/api/v1{path}"
+        """A request to ``/api/v1{path}``."""
+        return self._request(method, f"/api/v1{path}", json, data, content_type)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
         headers = {"Content-Type": content_type} if content_type else None
         try:
             response = self._http.request(
@@ -151,12 +193,14 @@ class HubClient:
         except requests.RequestException as err:
             raise HubUnavailable(f"{method} {path}: {type(err).__name__}") from err
         if response.status_code >= 500:
-            raise HubUnavailable(f"{method} {path}: HTTP {response.status_code}")
+            raise HubUnavailable(
+                f"{method} {path}: HTTP {response.status_code}", response.status_code
+            )
         try:
             body = response.json()
         except ValueError as err:
             raise HubUnavailable(
-                f"{method} {path}: not JSON (HTTP {response.status_code})"
+                f"{method} {path}: not JSON (HTTP {response.status_code})", response.status_code
             ) from err
         if response.status_code >= 400:
             error = body.get("error", {}) if isinstance(body, dict) else {}

@@ -25,6 +25,7 @@ from kiosk.doctor import (
     check_speaker,
 )
 from tests.hub.harness import BoothInfo, HubProcess, Seeder, free_port, write_config
+from tests.tls.ca import make_ca, make_server_cert
 from tests.videos import write_ticket_video
 
 pytestmark = pytest.mark.sound
@@ -54,6 +55,34 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         server.stop()
 
 
+@dataclass
+class HttpsHub:
+    base_url: str
+    booth: BoothInfo
+    ca: Path  # the branch CA that signed the hub's certificate
+    other_ca: Path  # a valid CA that did not
+
+
+@pytest.fixture(scope="module")
+def https_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsHub]:
+    """A real `bilik-hub serve` over HTTPS, its certificate signed by a throw-away branch CA."""
+    directory = tmp_path_factory.mktemp("doctor-tls")
+    ca, ca_key, ca_cert = make_ca(directory, "branch-ca")
+    other_ca, _, _ = make_ca(directory, "some-other-ca")
+    cert, key = make_server_cert(directory, ca_key, ca_cert)
+    database = f"sqlite:///{directory / 'hub.db'}"
+    port = free_port()
+    config = write_config(
+        directory / "hub.toml", database, port, tls_certfile=str(cert), tls_keyfile=str(key)
+    )
+    booth = Seeder(database).branch(booths=1).booths[0]
+    server = HubProcess(config, port, directory / "hub.log", scheme="https", ca_file=ca)
+    try:
+        yield HttpsHub(server.base_url, booth, ca, other_ca)
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_ticket_video(tmp_path_factory.mktemp("doctor-camera") / "camera.avi")
@@ -67,11 +96,14 @@ def kiosk_toml(
     *,
     token: str | None = None,
     audio: str = "pulse",
+    ca_file: Path | None = None,
 ) -> Path:
+    pinned = f'ca_file = "{ca_file}"\n' if ca_file else ""
     path.write_text(
         f'[booth]\nid = "{booth.id}"\n'
         f'[hub]\nurl = "{hub_url}"\ntoken = "{token or booth.token}"\ntimeout_seconds = 2\n'
-        f'[camera]\nsource = "{camera}"\n'
+        + pinned
+        + f'[camera]\nsource = "{camera}"\n'
         f'[audio]\ninput = "{audio}"\noutput = "{audio}"\n'
     )
     return path
@@ -186,3 +218,33 @@ def test_missing_headset_fails_microphone_and_speaker(
     assert not mic.ok and "jabra" in mic.summary and "audio.input" in mic.fix
     assert not speaker.ok and "jabra" in speaker.summary and "audio.output" in speaker.fix
     assert "pulse" in mic.fix  # names what is available
+
+
+def test_booth_pinning_the_branch_ca_passes_the_hub_checks_over_https(
+    https_hub: HttpsHub, video: Path, tmp_path: Path
+) -> None:
+    """The doctor trusts what the booth trusts: the pinned branch CA of hub.ca_file."""
+    path = kiosk_toml(
+        tmp_path / "kiosk.toml", https_hub.base_url, https_hub.booth, video, ca_file=https_hub.ca
+    )
+    config = load(path)
+    hub, token, clock = check_hub(config), check_hub_token(config), check_clock(config)
+    assert hub.ok and https_hub.base_url in hub.summary, hub
+    assert token.ok and https_hub.booth.id in token.summary, token
+    assert clock.ok, clock
+
+
+def test_hub_certificate_the_pinned_ca_did_not_sign_fails_naming_the_ca_file(
+    https_hub: HttpsHub, video: Path, tmp_path: Path
+) -> None:
+    path = kiosk_toml(
+        tmp_path / "kiosk.toml",
+        https_hub.base_url,
+        https_hub.booth,
+        video,
+        ca_file=https_hub.other_ca,
+    )
+    result = check_hub(load(path), "kiosk.toml")
+    assert not result.ok and "SSLError" in result.summary, result
+    assert "hub.ca_file" in result.fix and str(https_hub.other_ca) in result.fix, result.fix
+    assert not check_hub_token(load(path)).ok
