@@ -12,6 +12,8 @@ pkgs=(
   gettext               # msgfmt for the translation catalogs
   fonts-dejavu-core     # readable fallback font
   chromium              # the CS console in tests (Playwright drives it; no browser download)
+  postgresql            # initdb/pg_ctl for the hub suite's private cluster (tests/postgres.py);
+                        # the system service is never started or used
 )
 missing=()
 for p in "${pkgs[@]}"; do
