@@ -141,8 +141,14 @@ class BoothApp(App):
         """Run the UI on an asyncio loop: the call (aiortc) shares it, so its coroutines and the
         UI never block each other and need no locks (DESIGN.md: measured UI ~74 fps while an
         aiortc call received 30 fps). Returns the process exit code (maintenance may set it)."""
-        asyncio.run(self.async_run(async_lib="asyncio"))
+        asyncio.run(self._run_then_close_the_call())
         return self.exit_code
+
+    async def _run_then_close_the_call(self) -> None:
+        await self.async_run(async_lib="asyncio")
+        # on_stop hung up: let that close end (headset, peer connection) before asyncio.run
+        # cancels every task still running
+        await self.call.aclose()
 
     def build(self) -> ScreenManager:
         tr.switch(self.booth_config.booth.language)

@@ -2,6 +2,8 @@
 
 Runs on the asyncio loop the Kivy app runs on, so it may hand events straight to the flow.
 Hub requests (answer, call state) are blocking `requests` calls: they run on a worker thread.
+The work nobody awaits (answering, hanging up, telling the hub) runs as tasks held by this object
+until they end (kiosk.call.background); the app awaits `aclose()` before its loop ends.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from typing import Any
 
 from kiosk import flow
 from kiosk.call import BoothCall, CallState
+from kiosk.call.background import BackgroundTasks
 from kiosk.hub_client import HubClient, HubRefusal, HubUnavailable
 
 log = logging.getLogger(__name__)
+
+#: seconds `aclose()` waits for the call to close and the last hub update to go out
+CLOSE_TIMEOUT = 10.0
 
 #: What the hub hears about the call, by the call's state (docs/call-api.md `call-state`).
 HUB_CALL_STATE = {
@@ -44,11 +50,12 @@ class CallControl:
         self._on_problem = on_problem or (lambda device, message: None)
         self.call: BoothCall | None = None
         self._session_id: Any = None
+        self._tasks = BackgroundTasks(log)
 
     def on_signal(self, session_id: Any, data: dict[str, Any]) -> None:
         kind = data.get("kind")
         if kind == "offer" and isinstance(data.get("sdp"), str):
-            asyncio.ensure_future(self._answer(session_id, data["sdp"]))
+            self._tasks.spawn(self._answer(session_id, data["sdp"]), "call-answer")
         elif kind == "bye":
             self.hang_up()
         else:
@@ -62,14 +69,22 @@ class CallControl:
     def hang_up(self) -> None:
         call, self.call = self.call, None
         if call is not None:
-            asyncio.ensure_future(call.close())
+            self._tasks.spawn(call.close(), "call-close")
+
+    async def aclose(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Hang up, then wait until every task started here has ended (the headset released,
+        the peer connection closed), at most ``timeout`` seconds."""
+        self.hang_up()
+        if not await self._tasks.wait(timeout):
+            names = ", ".join(task.get_name() for task in self._tasks.running)
+            log.error("call tasks still running after %g s: %s", timeout, names)
 
     async def _answer(self, session_id: Any, offer_sdp: str) -> None:
         """A new offer replaces any call in progress: the console offers again after a drop."""
         if self.call is not None:
             old, self.call = self.call, None
             await old.close()
-        call = self._make_call(
+        call: BoothCall = self._make_call(
             on_state=lambda state: self._on_state(call, state), on_problem=self._on_problem
         )
         self.call, self._session_id = call, session_id
@@ -92,8 +107,9 @@ class CallControl:
         elif state in (CallState.DISCONNECTED, CallState.FAILED):
             self._handle(flow.CallLost(state.value))
         if state in HUB_CALL_STATE:
-            asyncio.ensure_future(
-                self._tell_hub(self._hub.call_state, self._session_id, HUB_CALL_STATE[state])
+            self._tasks.spawn(
+                self._tell_hub(self._hub.call_state, self._session_id, HUB_CALL_STATE[state]),
+                f"call-state-{HUB_CALL_STATE[state]}",
             )
 
     async def _tell_hub(self, request: Callable[..., Any], *args: Any) -> None:

@@ -15,8 +15,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 from aiortc import (
     RTCConfiguration,
@@ -27,6 +26,7 @@ from aiortc import (
 )
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
+from kiosk.call.background import BackgroundTasks
 from kiosk.call.camera_track import CameraTrack
 from kiosk.call.codecs import preferring
 from kiosk.call.microphone_track import MicrophoneTrack
@@ -123,7 +123,7 @@ class BoothCall:
         self.connected_at: float | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(log)
         self._mic_silent = False
 
     # -- signaling ---------------------------------------------------------------------------
@@ -155,7 +155,7 @@ class BoothCall:
             self._set_state(CallState.FAILED)
             await self.close()
             raise ValueError(f"cannot answer the offer: {exc}") from exc
-        self._watchdog = self._background(self._watch())
+        self._watchdog = self._tasks.spawn(self._watch(), "call-watchdog")
         return pc.localDescription.sdp
 
     async def close(self) -> None:
@@ -175,19 +175,12 @@ class BoothCall:
             return AudioStreamTrack()  # silence keeps the audio line negotiated
         return microphone
 
-    def _background(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """A task kept referenced until done (the loop itself holds tasks only weakly)."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video":
             self.remote_video.start(track)
         elif track.kind == "audio":
             self.remote_audio.start(track)
-            self._background(self._check_earphones())
+            self._tasks.spawn(self._check_earphones(), "call-check-earphones")
 
     async def _check_earphones(self) -> None:
         if not await self.remote_audio.wait_open() and self.remote_audio.error:
@@ -202,7 +195,7 @@ class BoothCall:
             self._set_state(CallState.CONNECTED)
         elif state in ("failed", "closed"):
             self._set_state(CallState.FAILED if state == "failed" else CallState.CLOSED)
-            self._background(self.close())  # release the devices at once
+            self._tasks.spawn(self.close(), "call-close")  # release the devices at once
 
     async def _watch(self) -> None:
         """Connect timeout, then media liveness: aiortc has no "disconnected" state."""
@@ -248,7 +241,8 @@ class BoothCall:
         if self.pc is not None:
             # bounded: a kiosk must get its headset back even if aiortc hangs (it did, when a
             # track swallowed the sender's cancellation)
-            closing = asyncio.ensure_future(self.pc.close())
+            # held by self._tasks, so one that outlives the timeout still runs to its end
+            closing = self._tasks.spawn(self.pc.close(), "call-pc-close")
             done, _ = await asyncio.wait([closing], timeout=PC_CLOSE_TIMEOUT)
             if not done:
                 log.error("RTCPeerConnection.close() still running after %g s", PC_CLOSE_TIMEOUT)
