@@ -42,6 +42,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_CODE = "unknown_code"
     CODE_USED = "code_used"
     CODE_EXPIRED = "code_expired"
+    # the hub itself (the client retries later; the hub recovers by itself)
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
 
     @property
     def status(self) -> int:
@@ -77,6 +80,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_CODE: 404,
     ErrorCode.CODE_USED: 409,
     ErrorCode.CODE_EXPIRED: 410,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.INTERNAL: 500,
 }
 
 #: Codes about who is calling or how the request was made: never shown to a participant as a
@@ -98,5 +103,7 @@ NOT_FOR_PARTICIPANTS = frozenset(
         ErrorCode.UNKNOWN_CODE,
         ErrorCode.CODE_USED,
         ErrorCode.CODE_EXPIRED,
+        ErrorCode.UNAVAILABLE,
+        ErrorCode.INTERNAL,
     }
 )

@@ -28,6 +28,7 @@ from hub.api.schemas import Health, HubTime
 from hub.clock import Clock, SystemClock
 from hub.container import HubContext, ticket_secret
 from hub.jobs import housekeeping
+from hub.jobs.presence import presence_loop
 from hub.realtime import changes
 from hub.realtime.broadcast import Broadcaster
 from hub.realtime.wakeups import Wakeups
@@ -71,7 +72,7 @@ def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
         secret=ticket_secret(settings, session_factory),
         clock=clock or SystemClock(),
     )
-    wakeups = Wakeups(session_factory.kw["bind"], hub.broadcaster)
+    wakeups = Wakeups(session_factory.kw["bind"], hub.broadcaster, hub.process_id)
     changes.watch(session_factory, hub.broadcaster, wakeups)
     hub.sweep_soon = lambda delay: housekeeping.run_later(hub, delay)
 
@@ -81,6 +82,7 @@ def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
         # As many worker threads as the pools have connections for (hub.store.engine).
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         task = asyncio.create_task(housekeeping.loop(hub))
+        hub.tasks.add(asyncio.create_task(presence_loop(hub)))
         wakeups.start()
         yield
         wakeups.stop()

@@ -38,6 +38,8 @@ class HubContext:
     #: every commit wakes the streams it concerns in every process (hub.realtime.wakeups).
     recheck_seconds: float = 30.0
     housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
+    #: This hub process among several (presence rows, wake-ups name it).
+    process_id: str = field(default_factory=lambda: secrets.token_hex(8))
     tasks: set[asyncio.Task] = field(default_factory=set)  # cancelled when the app stops
     #: Ask for one housekeeping pass after this many seconds (wired by hub.app to hub.jobs), so
     #: a stream that ends can have its owner's grace period settled on time.

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.errors import ErrorCode
@@ -15,6 +17,7 @@ from hub.errors import ApiError, error_body
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER = 5  # seconds
 _CODE_OF_STATUS = {
     401: ErrorCode.UNAUTHORIZED,
     403: ErrorCode.FORBIDDEN,
@@ -42,6 +45,24 @@ def install_error_handlers(app: FastAPI) -> None:
             ".".join(str(p) for p in err.get("loc", ()) if p != "body") for err in exc.errors()
         ]
         return _response(ErrorCode.INVALID_REQUEST, {"fields": fields}, 422)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        # Unreachable, read-only or full: the client retries; the pool replaces the connection
+        # (hub.store.engine), so the hub recovers by itself once the cause is gone.
+        log.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
+        return _response(
+            ErrorCode.UNAVAILABLE,
+            {"retry_after": RETRY_AFTER},
+            503,
+            {"Retry-After": str(RETRY_AFTER)},
+        )
+
+    @app.exception_handler(Exception)
+    async def _fault(request: Request, exc: Exception) -> JSONResponse:
+        log.error("fault in %s %s", request.method, request.url.path, exc_info=exc)
+        return _response(ErrorCode.INTERNAL, {}, 500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

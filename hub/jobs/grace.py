@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contract.states import AgentStatus, BranchMode
@@ -19,11 +20,24 @@ from hub.services.transitions import set_agent_status
 from hub.store.models import Agent, Branch, required
 
 
-def settle_dropped_agents(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
+def dropped_agent_branches(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
+    """The branches with a CS gone past the grace period (housekeeping settles each apart)."""
+    agents = presence.dropped_agents(db, now, grace_seconds)
+    if not agents:
+        return set()
+    rows = db.scalars(select(Agent.branch_id).where(Agent.id.in_(agents))).all()
+    return {b for b in rows if b}
+
+
+def settle_dropped_agents(
+    db: Session, now: dt.datetime, grace_seconds: int, branch_id: str | None = None
+) -> set[str]:
     """Hand back the sessions of agents gone past the grace period; returns their branches."""
     changed: set[str] = set()
     for agent_id in presence.dropped_agents(db, now, grace_seconds):
         agent = db.get(Agent, agent_id)
+        if branch_id is not None and (agent is None or agent.branch_id != branch_id):
+            continue
         if agent is not None and (
             agent.status != AgentStatus.OFFLINE or active_counts(db, [agent.id]).get(agent.id)
         ):

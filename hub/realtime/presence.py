@@ -63,10 +63,12 @@ def online_booths(db: Session, booth_ids: Iterable[str], now: dt.datetime) -> se
     )
 
 
-def open_stream(db: Session, kind: str, owner_id: str, now: dt.datetime) -> int:
+def open_stream(
+    db: Session, kind: str, owner_id: str, now: dt.datetime, process: str | None = None
+) -> int:
     """Record a new stream (the caller commits); audited when the owner was not connected."""
     was_live = is_live(db, kind, owner_id, now)
-    row = StreamPresence(kind=kind, owner_id=owner_id, opened_at=now, seen_at=now)
+    row = StreamPresence(kind=kind, owner_id=owner_id, opened_at=now, seen_at=now, process=process)
     db.add(row)
     db.flush()
     if not was_live:
@@ -76,11 +78,13 @@ def open_stream(db: Session, kind: str, owner_id: str, now: dt.datetime) -> int:
     return row.id
 
 
-def refresh_stream(db: Session, stream_id: int, now: dt.datetime) -> None:
+def refresh_process(db: Session, process: str, now: dt.datetime) -> None:
+    """Every open stream of this hub process is still there: one statement for all of them."""
     db.execute(
         update(StreamPresence)
-        .where(StreamPresence.id == stream_id, StreamPresence.closed_at.is_(None))
+        .where(StreamPresence.process == process, StreamPresence.closed_at.is_(None))
         .values(seen_at=now)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -47,7 +47,6 @@ class Feed:
         self.token_digest = hash_token(token)
         self.mailbox = outbox.Mailbox(self.kind, self.owner_id, 0, hub.clock.now())
         self.presence_id: int | None = None
-        self.refreshed_at = hub.clock.now()
         self.sent: dict[str, dict[str, Any]] = {}
         self.revoked = False
 
@@ -58,7 +57,9 @@ class Feed:
         now = self.hub.clock.now()
         with self.hub.sessions() as db:
             self.mailbox = outbox.Mailbox.open(db, self.kind, self.owner_id, now)
-            self.presence_id = presence.open_stream(db, self.kind, self.owner_id, now)
+            self.presence_id = presence.open_stream(
+                db, self.kind, self.owner_id, now, self.hub.process_id
+            )
             db.commit()
 
     def read(self) -> list[dict[str, Any]]:
@@ -66,8 +67,8 @@ class Feed:
 
         Checks the credential each time: a re-enrolled booth's old token, a logged-out or
         signed-in-elsewhere console, a disabled account lose their stream at once (`revoked`).
-        Reads take no write lock; the presence row is refreshed in a write of its own, only
-        when due.
+        Reads take no write lock; an idle stream reads nothing at all (its presence row is
+        refreshed with all of this process's, hub.app).
         """
         now = self.hub.clock.now()
         with self.hub.read() as db:
@@ -79,16 +80,11 @@ class Feed:
                     messages.append(snapshot)
                     self.sent[snapshot["type"]] = snapshot
             messages.extend(self.mailbox.collect(db, now))
-        if self.presence_id is not None and now - self.refreshed_at >= presence.REFRESH:
-            with self.hub.sessions() as db:
-                presence.refresh_stream(db, self.presence_id, now)
-                self.maintain(db, now)
-                db.commit()
-            self.refreshed_at = now
+        self.maintain(now)
         return messages
 
-    def maintain(self, db: Session, now: dt.datetime) -> None:
-        """Writes a subclass does along with the presence refresh (a booth's sign of life)."""
+    def maintain(self, now: dt.datetime) -> None:
+        """A write a subclass does after a read (a booth's sign of life)."""
 
     def close(self) -> None:
         if self.presence_id is None:

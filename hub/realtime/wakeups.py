@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -67,10 +66,10 @@ def decode(payload: str) -> tuple[str, list[Topic]]:
 class Wakeups:
     """The cross-process half of waking streams; one per hub process."""
 
-    def __init__(self, engine: Engine, broadcaster: Broadcaster) -> None:
+    def __init__(self, engine: Engine, broadcaster: Broadcaster, origin: str) -> None:
         self.engine = engine
         self.broadcaster = broadcaster
-        self.origin = secrets.token_hex(8)
+        self.origin = origin
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.backend = engine.dialect.name

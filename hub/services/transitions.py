@@ -232,7 +232,30 @@ def set_agent_status(
     )
 
 
-def expire_abandoned(db: Session, now: dt.datetime, grace_seconds: int) -> set[str]:
+def abandoned_sessions(
+    db: Session, now: dt.datetime, grace_seconds: int, branch_id: str | None = None
+) -> list[ServiceSession]:
+    """Open sessions whose booth has been silent past the grace period (see below)."""
+    cutoff = now - dt.timedelta(seconds=grace_seconds)
+    query = (
+        select(ServiceSession, Booth.last_seen)
+        .join(Booth, Booth.id == ServiceSession.booth_id)
+        .where(ServiceSession.state.in_(OPEN_SESSION_STATES))
+    )
+    if branch_id is not None:
+        query = query.where(ServiceSession.branch_id == branch_id)
+    silent = [
+        session
+        for session, last_seen in db.execute(query).all()
+        if max(last_seen or session.created_at, session.created_at) < cutoff
+    ]
+    connected = presence.online_booths(db, {s.booth_id for s in silent}, now)
+    return [s for s in silent if s.booth_id not in connected]
+
+
+def expire_abandoned(
+    db: Session, now: dt.datetime, grace_seconds: int, branch_id: str | None = None
+) -> set[str]:
     """Cancel the open sessions of booths silent for longer than the grace period.
 
     Silent: no request, no heartbeat and no open event stream. A booth that disconnects keeps
@@ -240,21 +263,8 @@ def expire_abandoned(db: Session, now: dt.datetime, grace_seconds: int) -> set[s
     shows the booth offline meanwhile. After that the ticket is given back and the CS's place
     is free again. Returns the branches whose queue changed.
     """
-    cutoff = now - dt.timedelta(seconds=grace_seconds)
-    rows = db.execute(
-        select(ServiceSession, Booth.last_seen)
-        .join(Booth, Booth.id == ServiceSession.booth_id)
-        .where(ServiceSession.state.in_(OPEN_SESSION_STATES))
-    ).all()
-    silent = [
-        session
-        for session, last_seen in rows
-        if max(last_seen or session.created_at, session.created_at) < cutoff
-    ]
-    connected = presence.online_booths(db, {s.booth_id for s in silent}, now)
     changed: set[str] = set()
-    for session in silent:
-        if session.booth_id not in connected:
-            cancel(db, session, "system", now, reason="booth_silent")
-            changed.add(session.branch_id)
+    for session in abandoned_sessions(db, now, grace_seconds, branch_id):
+        cancel(db, session, "system", now, reason="booth_silent")
+        changed.add(session.branch_id)
     return changed

@@ -34,6 +34,10 @@ POOL_SIZE = WORKER_THREADS + 8
 POOL_TIMEOUT_SECONDS = 10
 
 
+#: SQLite errors after which a connection is replaced rather than reused.
+_REOPEN_ON = ("readonly database", "disk is full", "disk i/o error", "unable to open database")
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -75,6 +79,15 @@ def _engine(database_url: str, writes: bool) -> Engine:
         if not writes and not in_memory:
             cursor.execute("PRAGMA query_only = ON")
         cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _replace_broken(context: Any) -> None:
+        # A connection opened while the file was read-only stays read-only, and one that hit a
+        # full disk may hold a broken journal: drop it, so the next request opens a fresh one
+        # and the hub recovers by itself once the cause is fixed.
+        text = str(context.original_exception).lower()
+        if any(cause in text for cause in _REOPEN_ON):
+            context.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:

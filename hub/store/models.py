@@ -237,16 +237,31 @@ class StreamWakeup(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class JobLease(Base):
+    """Which hub process runs a periodic job, until when (hub.jobs.leases): one does the
+    country's housekeeping, the others stand by and take over when its lease runs out."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(32))
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class StreamPresence(Base):
     """One open event stream of a booth or agent, on any hub process.
 
-    `seen_at` is refreshed while the stream lives, so a row left behind by a stopped process
+    `seen_at` is refreshed while the stream lives, for all the open rows of a hub `process` in
+    one statement (so an idle stream costs nothing), and a row left behind by a stopped process
     goes stale instead of keeping a booth "online" for ever; `closed_at` starts an agent's
     grace period.
     """
 
     __tablename__ = "stream_presence"
-    __table_args__ = (Index("ix_stream_presence_owner", "kind", "owner_id"),)
+    __table_args__ = (
+        Index("ix_stream_presence_owner", "kind", "owner_id"),
+        Index("ix_stream_presence_process", "process"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(8))  # "booth" | "agent"
@@ -254,6 +269,7 @@ class StreamPresence(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    process: Mapped[str | None] = mapped_column(String(32))  # the hub process holding it
 
 
 class LookupFailure(Base):

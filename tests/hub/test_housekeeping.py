@@ -37,3 +37,40 @@ def test_silent_booth_loses_its_waiting_session_only_after_the_grace_period(tmp_
         ticket = db.get(Ticket, ticket_id)
         assert (ticket.status, ticket.checked_in_booth) == ("booked", None)
         assert db.get(Booth, "tgc-01") is not None
+
+
+def test_one_process_holds_the_housekeeping_lease_and_another_takes_over_when_it_lapses(
+    tmp_path: Path,
+):
+    """Several hub processes: one runs the country's housekeeping, the others stand by."""
+    from hub.clock import FakeClock
+    from hub.container import HubContext
+    from hub.jobs.housekeeping import housekeeping
+    from hub.realtime.broadcast import Broadcaster
+    from hub.settings import HubSettings
+    from hub.store.models import JobLease
+
+    url = f"sqlite:///{tmp_path / 'lease.db'}"
+    sessions = open_database(url)
+    clock = FakeClock(NOW)
+    settings = HubSettings(database_url=url, data_dir=str(tmp_path / "data"))
+    first, second = (
+        HubContext(settings, sessions, Broadcaster(), secret="x" * 16, clock=clock)
+        for _ in range(2)
+    )
+
+    def holder() -> str:
+        with sessions() as db:
+            return db.get(JobLease, "housekeeping").holder
+
+    housekeeping(first)
+    housekeeping(second)  # stands by: the first holds the lease
+    assert holder() == first.process_id
+    clock.advance(10)
+    housekeeping(first)  # renews it
+    clock.advance(10)
+    housekeeping(second)
+    assert holder() == first.process_id
+    clock.advance(16)  # the first stopped: its lease runs out
+    housekeeping(second)
+    assert holder() == second.process_id
