@@ -20,7 +20,7 @@ from hub.container import HubContext
 from hub.jobs import leases
 from hub.jobs.grace import dropped_agent_branches, settle_dropped_agents
 from hub.realtime import outbox, presence, wakeups
-from hub.services import stills
+from hub.services import rate_limits, stills
 from hub.services.dispatch import run_dispatch
 from hub.services.transitions import abandoned_sessions, expire_abandoned
 from hub.store.locks import lock_branch
@@ -68,6 +68,7 @@ def housekeeping(hub: HubContext, asked: bool = False) -> set[str]:
     with hub.sessions() as db:
         outbox.purge(db, now)
         wakeups.purge(db, now)
+        rate_limits.purge(db, now)
         db.commit()
     with hub.sessions() as db:
         stills.purge_expired(db, settings.resolved_data_dir(), settings.still_retention_days, now)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contract.states import TicketStatus
@@ -33,16 +32,15 @@ from hub.domain.checkin_rules import (
     resolve_payload,
 )
 from hub.errors import ApiError
-from hub.services import transitions
+from hub.services import rate_limits, transitions
 from hub.services.serializers import session_view, ticket_view
 from hub.store.locks import lock_branch
-from hub.store.models import Booth, Branch, LookupFailure, Ticket, required
+from hub.store.models import Booth, Branch, Ticket, required
 
 log = logging.getLogger(__name__)
 
 RATE_WINDOW = dt.timedelta(seconds=60)
 Judge = Callable[[Ticket], Verdict]
-KEEP_FAILURES = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -70,21 +68,8 @@ def _facts(db: Session, ticket: Ticket) -> TicketFacts:
     )
 
 
-def _check_rate_limit(db: Session, booth_id: str, limit: int, now: dt.datetime) -> None:
-    since = now - RATE_WINDOW
-    count, oldest = db.execute(
-        select(func.count(), func.min(LookupFailure.at)).where(
-            LookupFailure.booth_id == booth_id, LookupFailure.at > since
-        )
-    ).one()
-    if count >= limit:
-        retry_after = max(1, math.ceil((oldest + RATE_WINDOW - now).total_seconds()))
-        raise ApiError("rate_limited", {"retry_after": retry_after})
-
-
 def _record_failure(db: Session, booth_id: str, code: str, now: dt.datetime) -> None:
-    db.execute(delete(LookupFailure).where(LookupFailure.at < now - KEEP_FAILURES))
-    db.add(LookupFailure(booth_id=booth_id, at=now, code=code))
+    rate_limits.refused(db, "lookup", booth_id, code, now)
     db.commit()
 
 
@@ -118,7 +103,7 @@ def _checkable_ticket(
 ) -> tuple[Ticket, Verdict]:
     """The ticket the booth names, if the rules let it check in now; refusals are counted."""
     settings = hub.settings
-    _check_rate_limit(db, booth.id, settings.lookup_failures_per_minute, now)
+    rate_limits.check(db, "lookup", booth.id, settings.lookup_failures_per_minute, RATE_WINDOW, now)
     branch = db.get(Branch, booth.branch_id)
     if branch is None:
         raise ApiError("not_found")

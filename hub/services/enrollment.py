@@ -12,15 +12,12 @@ Neither the code nor the token is ever written to the audit trail or the logs.
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import hashlib
 import hmac
 import logging
 import re
 import secrets
-import threading
-import time
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -36,6 +33,7 @@ log = logging.getLogger(__name__)
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 GROUPS, GROUP_LENGTH = 3, 4
 FAILURES_PER_MINUTE = 10
+RATE_WINDOW = dt.timedelta(seconds=60)  # refusals per client address (hub.services.rate_limits)
 BOOTH_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")  # as kiosk.toml booth.id
 
 
@@ -151,34 +149,3 @@ def redeem_code(db: Session, secret: str, code: str, client: str, now: dt.dateti
         now,
     )
     return booth, token
-
-
-class FailureLimiter:
-    """Refused attempts per client address in the last minute (in memory, thread-safe)."""
-
-    def __init__(self, per_minute: int = FAILURES_PER_MINUTE, window: float = 60.0) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self._failures: dict[str, collections.deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> collections.deque[float]:
-        failures = self._failures.setdefault(client, collections.deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, client: str) -> int | None:
-        """Seconds to wait when `client` is over the limit, else None."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._recent(client, now)
-            if len(failures) < self.per_minute:
-                if not failures:
-                    self._failures.pop(client, None)
-                return None
-            return max(1, int(failures[0] + self.window - now) + 1)
-
-    def failed(self, client: str) -> None:
-        with self._lock:
-            self._recent(client, time.monotonic()).append(time.monotonic())

@@ -272,15 +272,18 @@ class StreamPresence(Base):
     process: Mapped[str | None] = mapped_column(String(32))  # the hub process holding it
 
 
-class LookupFailure(Base):
-    """One refused look-up, kept a short while for the per-booth rate limit."""
+class Refusal(Base):
+    """One refused attempt, kept a short while for a rate limit (hub.services.rate_limits):
+    a booth's ticket look-ups, a client address's enrollment codes. In the database, so the
+    limit holds across hub processes."""
 
-    __tablename__ = "lookup_failures"
-    __table_args__ = (Index("ix_lookup_failures_booth_at", "booth_id", "at"),)
+    __tablename__ = "refusals"
+    __table_args__ = (Index("ix_refusals_scope_key_at", "scope", "key", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    booth_id: Mapped[str] = mapped_column(String(32))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(16))  # "lookup" | "enroll"
+    key: Mapped[str] = mapped_column(String(64))  # booth id, client address
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     code: Mapped[str] = mapped_column(String(32))
 
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from hub.api.deps import DbSession, Hub
 from hub.api.schemas import EnrollAnswer
 from hub.errors import ApiError
-from hub.services.enrollment import FailureLimiter, redeem_code
+from hub.services import rate_limits
+from hub.services.enrollment import FAILURES_PER_MINUTE, RATE_WINDOW, redeem_code
 
 log = logging.getLogger(__name__)
 
@@ -25,27 +26,17 @@ class EnrollRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
 
 
-def _limiter(request: Request) -> FailureLimiter:
-    state = request.app.state
-    if not hasattr(state, "enroll_limiter"):
-        state.enroll_limiter = FailureLimiter()
-    return state.enroll_limiter
-
-
 @router.post("/enroll", response_model=EnrollAnswer)
 def enroll(body: EnrollRequest, request: Request, db: DbSession, hub: Hub) -> dict:
     """No authentication: the one-time code is the credential (docs/hub-api.md)."""
     client = request.client.host if request.client else "unknown"
-    limiter = _limiter(request)
-    wait = limiter.retry_after(client)
-    if wait is not None:
-        raise ApiError("rate_limited", {"retry_after": wait})
     now = hub.clock.now()
+    rate_limits.check(db, "enroll", client, FAILURES_PER_MINUTE, RATE_WINDOW, now)
     try:
         booth, token = redeem_code(db, hub.secret, body.code, client, now)
     except ApiError as err:
-        db.commit()  # the refusal's audit event
-        limiter.failed(client)
+        rate_limits.refused(db, "enroll", client, err.code, now)
+        db.commit()  # the refusal's audit event and its count
         log.info("enrollment refused (%s) for %s", err.code, client)
         raise
     db.commit()
