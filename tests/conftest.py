@@ -1,4 +1,4 @@
-"""Fixtures shared by the device and end-to-end tests."""
+"""Fixtures shared by the device, hub and end-to-end tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from scripts.null_audio import NullSinkServer
+from tests.postgres import PostgresCluster, PostgresUnavailable
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +44,34 @@ def pulse_null_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ.pop("PULSE_SERVER", None)
         else:
             os.environ["PULSE_SERVER"] = previous
+
+
+def _started_cluster() -> PostgresCluster:
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+    """A private PostgreSQL server for the whole run (tests/postgres.py), started the first time
+    a test asks for it and removed at the end, its log kept as postgres.log in pytest's base
+    temporary directory (beside the hubs' logs); `new_database(name)` gives a fresh database's
+    URL. Fails, never skips, when PostgreSQL is not installed: the hub suite must run on it.
+    """
+    try:
+        cluster = _started_cluster()
+    except PostgresUnavailable as err:
+        missing = str(err)
+    else:
+        missing = ""
+    if missing:
+        pytest.fail(missing, pytrace=False)  # one line, outside the except: no chained report
+    try:
+        yield cluster
+    finally:
+        cluster.stop(keep_log=tmp_path_factory.getbasetemp() / "postgres.log")
