@@ -1,7 +1,8 @@
 """A real `bilik-hub serve` on loopback and a way to put test data into its database.
 
 Tests talk to the hub over HTTP/WebSocket exactly like a booth; the seeding side writes the same
-SQLite file through `hub.store.models` and `hub.services.accounts` (what `bilik-hub demo` uses too).
+database (a SQLite file or a PostgreSQL database) through `hub.store.models` and
+`hub.services.accounts` (what `bilik-hub demo` uses too).
 
 Clock independence: the hub checks tickets against the real clock in the branch's time zone.
 Each test branch gets a fixed-offset zone (`Etc/GMT±N`) chosen so that its local time is
@@ -218,6 +219,12 @@ class Seeder:
 
     def __init__(self, database_url: str) -> None:
         self.sessions: sessionmaker[Session] = open_database(database_url)
+
+    def close(self) -> None:
+        """Return the pooled connections (a PostgreSQL server counts them against its limit)."""
+        bind = self.sessions.kw.get("bind")
+        if bind is not None:
+            bind.dispose()
 
     def branch(
         self,
