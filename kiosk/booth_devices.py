@@ -112,6 +112,7 @@ class BoothDevices:
         if self.scanner is not None:
             self.scanner.stop()
         self.camera.stop()
+        self.headset.close()  # whatever is still open on it, a call's streams too
 
     def set_scanning(self, on: bool) -> None:
         """Decode only on screens that accept a ticket: elsewhere a QR means nothing, and the

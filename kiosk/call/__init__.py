@@ -10,7 +10,8 @@ One module per object, like aiortc itself:
 - ``remote_audio``: ``RemoteAudioPlayer``, the CS's voice on the headset earphones;
 - ``codecs``: codec preference (the booth) and forcing (tests, benchmarks);
 - ``still``: ``capture_still``, a full-resolution JPEG of a document from the same camera;
-- ``audio_streams``: the call's PortAudio streams, opened and closed one at a time;
+- ``stream_holder``: a PortAudio stream opened on a worker thread, closed from anywhere, in any
+  order (the streams themselves open and close through the headset, like the headset's own);
 - ``background``: ``BackgroundTasks``, work nobody awaits, held until done, failures logged.
 
 Everything async runs on the one asyncio loop the Kivy app runs on (``async_run``); blocking

@@ -20,7 +20,7 @@ import numpy as np
 import sounddevice as sd
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from kiosk.call.audio_streams import StreamHolder, close, open_started
+from kiosk.call.stream_holder import StreamHolder
 from kiosk.devices.headset import Headset, HeadsetMissing, find_device
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class MicrophoneTrack(MediaStreamTrack):
         self._queue: asyncio.Queue[tuple[int, bytes] | None] | None = None
         self._queue_frames = queue_frames
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._holder = StreamHolder()
+        self._holder = StreamHolder(self.headset)
         self._opening: asyncio.Future[None] | None = None
         self._closer: threading.Thread | None = None
         self._captured = 0  # samples recorded so far, at the device rate
@@ -91,7 +91,7 @@ class MicrophoneTrack(MediaStreamTrack):
             log.info("microphone records at %d Hz, resampled to %d Hz", rate, SAMPLE_RATE)
         self._rate = rate
         try:
-            stream = open_started(
+            stream = self.headset.open_stream(
                 lambda: sd.InputStream(
                     device=device,
                     channels=1,
@@ -157,7 +157,9 @@ class MicrophoneTrack(MediaStreamTrack):
         stream = self._holder.take()
         if stream is not None:
             # closing waits for PortAudio's lock and thread: not on the loop, which draws the UI
-            self._closer = threading.Thread(target=close, args=(stream,), name="call-mic-close")
+            self._closer = threading.Thread(
+                target=self.headset.close_stream, args=(stream,), name="call-mic-close"
+            )
             self._closer.start()
         if self._queue is not None and self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):

@@ -22,7 +22,7 @@ import numpy as np
 import sounddevice as sd
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from kiosk.call.audio_streams import StreamHolder, close, open_started
+from kiosk.call.stream_holder import StreamHolder
 from kiosk.devices.headset import Headset, HeadsetMissing, find_device
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class RemoteAudioPlayer:
         #: ``time.monotonic()`` of the newest remote frame, None before the first
         self.last_frame_at: float | None = None
         self._buffer: _SampleBuffer | None = None
-        self._holder = StreamHolder()
+        self._holder = StreamHolder(self.headset)
         self._resampler: av.AudioResampler | None = None
         self._task: asyncio.Task[None] | None = None
         self._opening: asyncio.Future[None] | None = None
@@ -163,7 +163,7 @@ class RemoteAudioPlayer:
             await asyncio.gather(self._opening, return_exceptions=True)
         stream = self._holder.take()
         if stream is not None:
-            await asyncio.to_thread(close, stream)
+            await asyncio.to_thread(self.headset.close_stream, stream)
 
     async def _run(self, track: MediaStreamTrack) -> None:
         assert self._opening is not None
@@ -191,7 +191,7 @@ class RemoteAudioPlayer:
         self._resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         self._buffer = _SampleBuffer(int(self.prefill * rate), int(self.max_buffer * rate), rate)
         try:
-            stream = open_started(
+            stream = self.headset.open_stream(
                 lambda: sd.OutputStream(
                     device=device,
                     channels=1,

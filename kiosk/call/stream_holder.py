@@ -1,75 +1,39 @@
-"""Opening and closing the call's PortAudio streams: one at a time, and never lost.
+"""A call's PortAudio stream that is opened on a worker thread and may be closed from any thread.
 
-PortAudio is not thread-safe: the call opens its microphone and earphones streams on worker
-threads (opening can take a second on PulseAudio), so two could otherwise be opened or closed at
-the same moment. And a running stream must never become garbage: its callback holds its owner,
-so the two form a cycle that the garbage collector may clear (even on PortAudio's own thread, in
-the middle of a callback) while PortAudio keeps calling; that ends in an AttributeError at best
-and a segmentation fault at worst (seen here). So every open stream is kept in ``_running``
-until it is closed: a stream someone forgot to close leaks, it never crashes the booth.
+The streams themselves are opened and closed through the headset (``Headset.open_stream`` /
+``close_stream``), which keeps every stream of the process in one registry
+(kiosk.devices.audio_streams). What is left to the call is the order: the CS may hang up while a
+device is still opening, so a close may come before the open it cancels.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
-import sounddevice as sd
-
-from kiosk.devices.headset import _abort, _close, _start
-
-_lock = threading.Lock()
-_running: set[sd._StreamBase] = set()
-
-
-def open_started(make: Callable[[], sd._StreamBase]) -> sd._StreamBase:
-    """Create a stream with ``make()`` and start it (counted as open for ``refresh_devices``).
-    Raises ``sd.PortAudioError`` when the device refuses."""
-    with _lock:
-        stream = make()
-        _running.add(stream)
-        try:
-            _start(stream)
-        except BaseException:
-            _running.discard(stream)
-            raise
-        return stream
-
-
-def close(stream: sd._StreamBase, *, play_out: bool = False) -> None:
-    """Stop and close ``stream``: ``play_out`` lets queued output finish, else it is dropped."""
-    with _lock:
-        try:
-            (_close if play_out else _abort)(stream)
-        finally:
-            _running.discard(stream)
-
-
-def running() -> list[sd._StreamBase]:
-    """The call's streams open right now (the tests check that a call leaves none)."""
-    with _lock:
-        return list(_running)
+from kiosk.devices.audio_streams import Stream
+from kiosk.devices.headset import Headset
 
 
 class StreamHolder:
-    """One stream that is opened on a worker thread and may be closed from any thread, in any
-    order: a close that comes first makes the later open close its stream at once."""
+    """One stream of ``headset``, opened and closed in any order: a close that comes first makes
+    the later open close its stream at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, headset: Headset) -> None:
+        self.headset = headset
         self._lock = threading.Lock()
-        self._stream: sd._StreamBase | None = None
+        self._stream: Stream | None = None
         self._closed = False
 
-    def opened(self, stream: sd._StreamBase) -> bool:
+    def opened(self, stream: Stream) -> bool:
         """Keep ``stream``; False (and the stream closed) if ``take()`` came first."""
         with self._lock:
             if not self._closed:
                 self._stream = stream
                 return True
-        close(stream)
+        self.headset.close_stream(stream)
         return False
 
-    def take(self) -> sd._StreamBase | None:
+    def take(self) -> Stream | None:
         """The stream to close (or None), and no stream accepted after this."""
         with self._lock:
             self._closed = True
@@ -77,5 +41,5 @@ class StreamHolder:
             return stream
 
     @property
-    def stream(self) -> sd._StreamBase | None:
+    def stream(self) -> Stream | None:
         return self._stream

@@ -1,9 +1,11 @@
 """The participant's headset (microphone + earphones) through sounddevice/PortAudio.
 
 Used by the ``headset_check`` screen (a live level meter and a test tone), by ``kiosk doctor``
-(mic level, speaker tone) and by the heartbeat (``check()``). Every call has a deadline: a USB
-headset that vanishes mid-stream must not freeze the booth, so waits are bounded and a silent
-device becomes ``HeadsetMissing`` instead of a hang.
+(mic level, speaker tone), by the heartbeat (``check()``), and by the call, whose microphone and
+earphones streams open through ``Headset.open_stream`` like the headset's own.
+
+Every call has a deadline: a USB headset that vanishes mid-stream must not freeze the booth, so
+waits are bounded and a silent device becomes ``HeadsetMissing`` instead of a hang.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import sounddevice as sd
 
+from kiosk.devices.audio_streams import STREAMS, S, Stream
 from kiosk.devices.status import DeviceError, DeviceStatus
 
 log = logging.getLogger(__name__)
@@ -51,50 +54,10 @@ def level_of(samples: np.ndarray) -> Level:
     return Level(float(np.sqrt(np.mean(np.square(x)))), float(np.max(np.abs(x))))
 
 
-class _OpenStreams:
-    """This process's open PortAudio streams, held until closed.
-
-    Two reasons. Re-initialising PortAudio under an open stream would pull the device from under
-    it (the level meter, or a tone mid-play). And a running stream whose owner is dropped forms a
-    cycle with its callback that the garbage collector may clear in the middle of a callback, on
-    PortAudio's own thread, which ends in a segmentation fault (seen with the call's streams):
-    holding every open stream here means a forgotten stream leaks instead of crashing the booth.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.open: set[sd._StreamBase] = set()
-
-    @property
-    def count(self) -> int:
-        return len(self.open)
-
-    def opened(self, stream: sd._StreamBase) -> None:
-        with self.lock:
-            self.open.add(stream)
-
-    def closed(self, stream: sd._StreamBase) -> None:
-        with self.lock:
-            self.open.discard(stream)
-
-
-_streams = _OpenStreams()
-
-
 def refresh_devices() -> bool:
-    """Make PortAudio enumerate devices again; False (and nothing done) while a stream is open.
-
-    PortAudio lists devices once, when sounddevice is imported. A headset plugged in later, or a
-    sound server started after import (the tests start PulseAudio), stays invisible until
-    PortAudio is re-initialised.
-    """
-    with _streams.lock:
-        if _streams.count:
-            log.info("not refreshing audio devices: %d stream(s) open", _streams.count)
-            return False
-        sd._terminate()
-        sd._initialize()
-        return True
+    """Make PortAudio list devices again (a headset plugged in since start-up); False, and
+    nothing done, while any stream of this process is open (kiosk.devices.audio_streams)."""
+    return STREAMS.refresh_devices()
 
 
 def device_names(kind: str) -> list[str]:
@@ -122,47 +85,18 @@ def find_device(name: str | None, kind: str) -> int:
     raise HeadsetMissing(f"no {kind} audio device named like {name!r} (available: {available})")
 
 
-def _start(stream: sd._StreamBase) -> sd._StreamBase:
-    _streams.opened(stream)
-    try:
-        stream.start()
-    except BaseException:
-        _abort(stream)
-        raise
-    return stream
-
-
-def _abort(stream: sd._StreamBase) -> None:
-    try:
-        stream.abort()
-        stream.close()
-    except sd.PortAudioError as exc:
-        log.warning("aborting audio stream: %s", exc)
-    finally:
-        _streams.closed(stream)
-
-
-def _close(stream: sd._StreamBase) -> None:
-    try:
-        stream.stop()
-        stream.close()
-    except sd.PortAudioError as exc:
-        log.warning("closing audio stream: %s", exc)
-    finally:
-        _streams.closed(stream)
-
-
 class LevelMeter:
     """A running input stream that reports the mic level ``rate_hz`` times a second.
 
     The callback runs on PortAudio's audio thread: keep it short and hop to the UI thread.
     """
 
-    def __init__(self, stream: sd.InputStream) -> None:
+    def __init__(self, headset: Headset, stream: Stream) -> None:
+        self._headset = headset
         self._stream = stream
 
     def stop(self) -> None:
-        _abort(self._stream)
+        self._headset.close_stream(self._stream)
 
     def __enter__(self) -> LevelMeter:
         return self
@@ -172,7 +106,12 @@ class LevelMeter:
 
 
 class Headset:
-    """The booth headset, chosen by name substrings from config (empty = system default)."""
+    """The booth headset, chosen by name substrings from config (empty = system default).
+
+    Every stream on it, its own (meter, tone, mic level) and the call's (microphone and
+    earphones tracks), is opened with ``open_stream`` and closed with ``close_stream``, in the
+    process's one registry (kiosk.devices.audio_streams); ``close()`` stops them all.
+    """
 
     def __init__(
         self,
@@ -184,6 +123,30 @@ class Headset:
         self.input_name = input_name
         self.output_name = output_name
         self.name = name
+
+    # -- streams ------------------------------------------------------------------------------
+    def open_stream(self, make: Callable[[], S]) -> S:
+        """Create a stream on this headset with ``make()`` and start it. Raises
+        ``sd.PortAudioError`` when the device refuses."""
+        return STREAMS.open(make, owner=self)
+
+    def close_stream(self, stream: Stream, *, play_out: bool = False) -> bool:
+        """Stop and close ``stream`` (``play_out``: let queued output finish). Closing twice is
+        harmless: False when it was closed already (e.g. by ``close()``)."""
+        return STREAMS.close(stream, play_out=play_out)
+
+    @property
+    def streams(self) -> list[Stream]:
+        """The streams open on this headset now: none once a call and the checks are over."""
+        return STREAMS.running(owner=self)
+
+    def close(self) -> int:
+        """Stop every stream open on this headset, the call's too (the app at exit; a call
+        that lost track of one); returns how many. The headset can be used again after."""
+        count = STREAMS.close_all(owner=self)
+        if count:
+            log.warning("%s closed with %d stream(s) still open", self.name, count)
+        return count
 
     # -- which devices ------------------------------------------------------------------------
     def input_device(self) -> int:
@@ -230,16 +193,17 @@ class Headset:
                 done.set()
 
         try:
-            stream = sd.InputStream(
-                device=device, channels=1, samplerate=rate, dtype="float32", callback=on_audio
+            stream = self.open_stream(
+                lambda: sd.InputStream(
+                    device=device, channels=1, samplerate=rate, dtype="float32", callback=on_audio
+                )
             )
-            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"microphone cannot be opened: {exc}") from exc
         try:
             done.wait(seconds + STREAM_ALLOWANCE)
         finally:
-            _abort(stream)  # abort, not stop: no need to wait for buffers we will not use
+            self.close_stream(stream)  # abort, not stop: no need for buffers we will not use
         if not chunks:
             raise HeadsetMissing(f"microphone delivered no audio within {seconds:g} s")
         return level_of(np.concatenate(chunks)[:wanted])
@@ -256,18 +220,19 @@ class Headset:
                 log.exception("level callback failed")
 
         try:
-            stream = sd.InputStream(
-                device=device,
-                channels=1,
-                samplerate=rate,
-                dtype="float32",
-                blocksize=max(1, int(rate / rate_hz)),
-                callback=on_audio,
+            stream = self.open_stream(
+                lambda: sd.InputStream(
+                    device=device,
+                    channels=1,
+                    samplerate=rate,
+                    dtype="float32",
+                    blocksize=max(1, int(rate / rate_hz)),
+                    callback=on_audio,
+                )
             )
-            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"microphone cannot be opened: {exc}") from exc
-        return LevelMeter(stream)
+        return LevelMeter(self, stream)
 
     # -- earphones -----------------------------------------------------------------------------
     def play_tone(
@@ -302,18 +267,17 @@ class Headset:
                 raise sd.CallbackStop
 
         try:
-            stream = sd.OutputStream(
-                device=device, channels=1, samplerate=rate, dtype="float32", callback=on_audio
+            stream = self.open_stream(
+                lambda: sd.OutputStream(
+                    device=device, channels=1, samplerate=rate, dtype="float32", callback=on_audio
+                )
             )
-            _start(stream)
         except sd.PortAudioError as exc:
             raise HeadsetMissing(f"earphones cannot be opened: {exc}") from exc
         try:
             done.wait(seconds + STREAM_ALLOWANCE)
         finally:
-            if done.is_set():
-                _close(stream)  # lets the last buffer play out: the tone's tail is audible
-            else:
-                _abort(stream)
+            # a tone played to its end lets the last buffer play out: its tail is audible
+            self.close_stream(stream, play_out=done.is_set())
         if not done.is_set():
             raise HeadsetMissing(f"earphones did not play within {seconds + STREAM_ALLOWANCE:g} s")

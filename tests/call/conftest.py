@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kiosk.call import audio_streams
+from kiosk.devices.audio_streams import STREAMS
 from kiosk.devices.camera import SharedCamera, make_source
 from kiosk.devices.headset import Headset
 from tests.videos import write_ticket_video
@@ -52,12 +52,13 @@ def start_camera(video: Path, size: tuple[int, int], fps: float = 30.0) -> Share
 @pytest.fixture(autouse=True)
 def no_audio_stream_left_open() -> Iterator[None]:
     """Every test closes the streams it opened; one left open fails the test (and is closed
-    here, so that it cannot disturb the tests after it)."""
+    here, so that it cannot disturb the tests after it). The registry is the process's one:
+    the call's streams and the headset's own."""
     yield
-    left = audio_streams.running()
+    left = STREAMS.running()
     for stream in left:
-        audio_streams.close(stream)
-    assert not left, f"{len(left)} PortAudio stream(s) of the call left open"
+        STREAMS.close(stream)
+    assert not left, f"{len(left)} PortAudio stream(s) left open"
 
 
 @pytest.fixture

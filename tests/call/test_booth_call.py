@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.call import BoothCall, CallState, audio_streams, ice_servers
+from kiosk.call import BoothCall, CallState, ice_servers
 from kiosk.call.codecs import negotiated
 from kiosk.config import CallConfig
 from kiosk.devices.camera import SharedCamera
@@ -375,7 +375,7 @@ def test_microphone_going_silent_mid_call_is_reported_once(camera, headset) -> N
             assert call.microphone is not None
             stream = call.microphone._holder.take()
             assert stream is not None
-            await asyncio.to_thread(audio_streams.close, stream)
+            await asyncio.to_thread(headset.close_stream, stream)
             await until(lambda: rec.problems, 3, "silence reported")
             await asyncio.sleep(1.0)
             assert call.state is CallState.CONNECTED, "the call goes on"

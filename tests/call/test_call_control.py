@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from kiosk import flow
-from kiosk.call import BoothCall, audio_streams
+from kiosk.call import BoothCall
 from kiosk.call_control import CallControl
 from kiosk.devices.camera import SharedCamera
 from kiosk.devices.headset import Headset
@@ -87,12 +87,12 @@ def test_offer_is_answered_through_the_hub_and_aclose_releases_the_headset(
                 5,
                 "the hub hears connected",
             )
-            assert audio_streams.running(), "microphone and earphones open during the call"
+            assert len(headset.streams) == 2, "microphone and earphones open during the call"
             call = control.call
             # what the app does when it stops: hang up, and wait for that to end
             await control.aclose()
             assert control.call is None and call is not None and call.state.final
-            assert audio_streams.running() == [], "aclose() returns with the headset released"
+            assert headset.streams == [], "aclose() returns with the headset released"
         finally:
             console.close()
             await cs.close()
