@@ -14,6 +14,7 @@ import difflib
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -419,7 +420,8 @@ def _check_pin(value: str) -> tuple[str, str] | None:
     return ("must be 4 to 8 digits (or empty to disable maintenance)", 'e.g. pin = "482913"')
 
 
-_CHECKS = {
+#: A value's own check: None when fine, else (problem, fix).
+_CHECKS: dict[str, Callable[[Any], tuple[str, str] | None]] = {
     "booth.id": _check_booth_id,
     "booth.language": _check_language,
     "hub.url": _check_hub_url,

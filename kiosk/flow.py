@@ -279,6 +279,19 @@ class Timeouts:
 class Flow:
     """One booth's session. Call `handle(event)`; read `state` and the participant data."""
 
+    # The participant data: all of it set again by `_wipe_data` when a participant leaves.
+    query: TicketQuery | None
+    ticket: dict[str, Any]
+    session: dict[str, Any] | None
+    refusal: tuple[str, dict[str, Any]]
+    came_from: State
+    headset_problem: str
+    still_request: tuple[str, str]
+    still_problem: str
+    capture_at: float
+    capturing: bool
+    rating: int | None
+
     def __init__(
         self,
         clock: Callable[[], float],
@@ -563,17 +576,17 @@ class Flow:
         return self._go(state, (effects or []) + [Wipe()], wipe=True)
 
     def _wipe_data(self) -> None:
-        self.query: TicketQuery | None = None
-        self.ticket: dict[str, Any] = {}
-        self.session: dict[str, Any] | None = None
-        self.refusal: tuple[str, dict[str, Any]] = ("", {})
+        self.query = None
+        self.ticket = {}
+        self.session = None
+        self.refusal = ("", {})
         self.came_from = State.SCANNING
         self.headset_problem = ""
-        self.still_request: tuple[str, str] = ("", "")
+        self.still_request = ("", "")
         self.still_problem = ""
         self.capture_at = 0.0
         self.capturing = False
-        self.rating: int | None = None
+        self.rating = None
 
     def _arm(self) -> None:
         if self.state in IDLE_TIMEOUT_STATES:

@@ -191,25 +191,27 @@ def update_toml(text: str, changes: dict[str, dict[str, str | None]]) -> str:
     out: list[str] = []
     sections_seen: set[str] = set()
     section = None
+    wanted: dict[str, str | None] = {}  # the changes of this section (none before the first)
     for number, line in enumerate(lines):
         if match := _SECTION.match(line):
             section = match.group(1)
+            wanted = changes.get(section, {})
             sections_seen.add(section)
             out.append(line)
-            for key, value in changes.get(section, {}).items():
+            for key, value in wanted.items():
                 missing = (section, key) not in present and (section, key) not in examples
                 if value is not None and missing:
                     out.append(f"{key} = {_toml_string(value)}")
             continue
         match = _COMMENTED_KEY.match(line)
         if match and (section, match.group(1)) not in present:
-            value = changes.get(section, {}).get(match.group(1))
+            value = wanted.get(match.group(1))
             if value is not None and examples.get((section, match.group(1))) == number:
                 out.append(f"{match.group(1)} = {_toml_string(value)}")
                 continue
         match = _KEY.match(line)
-        if match and section in changes and match.group(1) in changes[section]:
-            value = changes[section][match.group(1)]
+        if match and match.group(1) in wanted:
+            value = wanted[match.group(1)]
             if value is None:
                 out.append(f"# {line.strip()}  # replaced by token_file (kiosk provision)")
             else:
@@ -306,7 +308,11 @@ def provision(
 
     # From here on the code is spent and the booth's old token is gone: keep the new one first.
     write_private_file(token_file, (enrollment.token + "\n").encode(), 0o600, owner)
-    if ca_file is not None and Path(ca_file).resolve() != ca_target.resolve():
+    if (
+        ca_file is not None
+        and ca_target is not None
+        and Path(ca_file).resolve() != ca_target.resolve()
+    ):
         shutil.copyfile(ca_file, ca_target)
         os.chmod(ca_target, 0o644)
     hub_changes: dict[str, str | None] = {
