@@ -131,5 +131,6 @@ class CameraTrack(VideoStreamTrack):
         if size != (width, height):
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         self.sent_size = size
-        yuv = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+        # uint8 in, uint8 out; OpenCV's stubs only say "some array": asarray states it, no copy
+        yuv = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8)
         return VideoFrame.from_ndarray(yuv, format="yuv420p")

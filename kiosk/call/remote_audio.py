@@ -178,6 +178,8 @@ class RemoteAudioPlayer:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if not isinstance(frame, av.AudioFrame):
+                continue  # a remote track yields decoded frames; aiortc's type allows packets
             self.frames_received += 1
             self.last_frame_at = time.monotonic()
             if self._buffer is not None and self._resampler is not None:

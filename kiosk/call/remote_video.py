@@ -87,6 +87,8 @@ class RemoteVideoSink:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if not isinstance(frame, VideoFrame):
+                continue  # a remote track yields decoded frames; aiortc's type allows packets
             image = await loop.run_in_executor(self._executor, _to_bgr, frame)
             now = time.monotonic()
             self.frames_received += 1

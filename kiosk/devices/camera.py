@@ -356,11 +356,12 @@ def make_source(
         )
     from kiosk.devices.camera_opencv import OpenCvCameraSource
 
+    target: int | str | Path = source
     if isinstance(source, str) and source.strip().isdigit():
-        source = int(source)
-    if isinstance(source, str) and not source.startswith("/dev/"):
-        source = Path(source)
-    return OpenCvCameraSource(source, width=width, height=height, fps=fps)
+        target = int(source)
+    elif isinstance(source, str) and not source.startswith("/dev/"):
+        target = Path(source)
+    return OpenCvCameraSource(target, width=width, height=height, fps=fps)
 
 
 def open_camera(

@@ -36,7 +36,9 @@ class OpenCvCameraSource(CameraSource):
         self.source = source
         self.width, self.height, self.fps = width, height, fps
         self.loop = loop
-        self.is_file = isinstance(source, Path)
+        #: the video file, None for a device
+        self.path = source if isinstance(source, Path) else None
+        self.is_file = self.path is not None
         self.description = str(source) if not isinstance(source, int) else f"camera {source}"
         self._cap: cv2.VideoCapture | None = None
         self._size: tuple[int, int] | None = None
@@ -45,13 +47,12 @@ class OpenCvCameraSource(CameraSource):
 
     def open(self) -> None:
         self.close()
-        if self.is_file:
-            self._open_file()
+        if self.path is not None:
+            self._open_file(self.path)
         else:
             self._open_device()
 
-    def _open_file(self) -> None:
-        path = Path(self.source)
+    def _open_file(self, path: Path) -> None:
         if not path.is_file():
             raise CameraMissing(f"video file {path} not found")
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
@@ -72,7 +73,7 @@ class OpenCvCameraSource(CameraSource):
             cap.release()
             raise CameraMissing(f"{self.description} cannot be opened (missing or busy)")
         # USB webcams deliver 720p/1080p at 30 fps only as MJPG; YUYV would drop to ~5-10 fps.
-        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
         if self.width and self.height:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
@@ -88,13 +89,14 @@ class OpenCvCameraSource(CameraSource):
         if self.is_file:
             self._wait_until_due()
         ok, image = self._cap.read()
-        if not ok and self.is_file and self.loop:
-            image = self._rewind()
+        if not ok and self.path is not None and self.loop:
+            image = self._rewind(self.path)
         elif not ok or image is None:
             raise CameraUnplugged(f"{self.description} stopped delivering frames")
-        wanted = (self.width, self.height)
-        if self.is_file and all(wanted) and (image.shape[1], image.shape[0]) != wanted:
-            image = cv2.resize(image, wanted, interpolation=cv2.INTER_AREA)
+        if self.is_file and self.width and self.height:
+            wanted = (self.width, self.height)
+            if (image.shape[1], image.shape[0]) != wanted:
+                image = cv2.resize(image, wanted, interpolation=cv2.INTER_AREA)
         self._size = (image.shape[1], image.shape[0])
         return image
 
@@ -105,9 +107,9 @@ class OpenCvCameraSource(CameraSource):
         # if we fell behind (slow consumer machine), do not try to catch up in a burst
         self._next_due = max(self._next_due + self._interval, time.monotonic())
 
-    def _rewind(self) -> np.ndarray:
+    def _rewind(self, path: Path) -> np.ndarray:
         """Loop the file; a file that disappeared counts as an unplugged camera."""
-        if not Path(self.source).is_file():
+        if not path.is_file():
             raise CameraUnplugged(f"video file {self.source} was removed")
         assert self._cap is not None
         self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
