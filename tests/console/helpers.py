@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from playwright.sync_api import Locator, Page, expect
 
 from tests.hub.harness import AgentInfo, Api, BoothInfo, BranchInfo, HubProcess, Seeder
@@ -65,6 +66,17 @@ class Console:
 
     def booth(self, index: int) -> BoothInfo:
         return self.branch.booths[index]
+
+    def contract(self) -> dict[str, Any]:
+        """The documents and outcomes as the hub lists them (`GET /api/v1/contract`)."""
+        response = requests.get(f"{self.hub.base_url}/api/v1/contract", timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def document_text(self, document: str) -> str:
+        """The Indonesian name the hub gives a document."""
+        names = {d["id"]: d["id_text"] for d in self.contract()["documents"]}
+        return names[document]
 
     def participant(self, booth_index: int = 0, name: str = "Budi Santoso") -> int:
         """A participant checks in at a booth with a seeded ticket and queues; the session id."""

@@ -269,3 +269,94 @@ def test_branch_booths_are_listed_with_their_health(console: Console) -> None:
     expect(item).to_contain_text("camera bermasalah")
     other = console.page.locator(f"#booth-health li[data-booth-id='{console.booth(1).id}']")
     expect(other).to_have_attribute("data-online", "false")  # never reported
+
+
+def test_checklist_requests_and_outcomes_are_the_ones_the_hub_lists(console: Console) -> None:
+    """No list of documents or outcomes of its own: the console shows GET /api/v1/contract."""
+    contract = console.contract()
+    console.login()
+    console.go_online()
+    console.participant(0)
+    console.accept(1)
+    page = console.page
+    documents = [doc["id"] for doc in contract["documents"]]
+    always = [doc["id"] for doc in contract["documents"] if doc["required"] == "always"]
+    over_threshold = [doc for doc in documents if doc not in always]
+    assert over_threshold, "the contract has a document needed only over the threshold (NPWP)"
+    boxes = page.locator("#checklist input[type=checkbox]:not([name=balance_over_50m])")
+    assert boxes.evaluate_all("boxes => boxes.map(b => b.name)") == always + over_threshold
+    page.locator("#checklist input[name=balance_over_50m]").check()  # every document shown
+    for doc in contract["documents"]:
+        label = page.locator(f"#checklist label:has(input[name={doc['id']}])")
+        expect(label).to_be_visible()
+        expect(label).to_have_text(doc["id_text"])
+        request = page.locator(f"#doc-requests li:has(button[data-document={doc['id']}])")
+        expect(request.locator(".doc-name")).to_have_text(doc["id_text"])
+
+    console.press("c")
+    dialog = page.locator("#close-dialog")
+    expect(dialog).to_be_visible()
+    outcomes = dialog.locator("input[name=outcome]")
+    assert outcomes.evaluate_all("inputs => inputs.map(i => i.value)") == [
+        outcome["id"] for outcome in contract["outcomes"]
+    ]
+    for outcome in contract["outcomes"]:
+        label = dialog.locator(f"label.outcome:has(input[value={outcome['id']}])")
+        expect(label).to_contain_text(outcome["id_text"])
+        expect(label.locator("small[lang=en]")).to_have_text(outcome["en_text"])
+    dialog.locator("input[value=incomplete]").check()
+    missing = dialog.locator("input[name=missing]")
+    assert missing.evaluate_all("inputs => inputs.map(i => i.value)") == documents
+    dialog.locator("[data-role=cancel]").click()
+    expect(dialog).to_be_hidden()
+    page.locator("#checklist input[name=balance_over_50m]").uncheck()
+    console.press("c")
+    dialog.locator("input[value=incomplete]").check()
+    assert missing.evaluate_all("inputs => inputs.map(i => i.value)") == always
+
+
+def test_verified_close_refused_by_the_hub_names_the_missing_documents(console: Console) -> None:
+    """The hub decides whether the checklist allows "verified" (409 checklist_incomplete); the
+    dialog names the documents it lists and ticks them as missing."""
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    page = console.page
+    console.accept(1)
+    page.locator("#checklist input[name=ektp]").check()
+    page.locator("#checklist input[name=kk]").check()
+    expect(page.locator("#checklist .save-status")).to_have_text(re.compile("Tersimpan"))
+
+    console.press("c")
+    dialog = page.locator("#close-dialog")
+    dialog.locator("input[value=verified]").check()
+    with page.expect_response(lambda r: r.url.endswith(f"/sessions/{session_id}/close")) as sent:
+        dialog.locator("[data-role=send]").click()
+    assert sent.value.status == 409
+    refusal = sent.value.json()["error"]
+    assert refusal == {
+        "code": "checklist_incomplete",
+        "params": {"missing": ["savings_book", "leaving_proof"]},
+    }
+    error = dialog.locator("[data-role=error]")
+    expect(error).to_have_attribute("data-code", "checklist_incomplete")
+    expect(error).to_contain_text(console.document_text("savings_book"))
+    expect(error).to_contain_text(console.document_text("leaving_proof"))
+    expect(error).not_to_contain_text(console.document_text("kk"))
+    expect(error).not_to_contain_text("checklist_incomplete")  # not the generic "Gagal: code"
+    expect(dialog).to_be_visible()
+    assert console.session(session_id, 0)["state"] == "connecting"
+
+    dialog.locator("input[value=incomplete]").check()  # one click away: the missing ones ticked
+    for doc in ("savings_book", "leaving_proof"):
+        expect(dialog.locator(f"input[name=missing][value={doc}]")).to_be_checked()
+    for doc in ("ektp", "kk"):
+        expect(dialog.locator(f"input[name=missing][value={doc}]")).not_to_be_checked()
+    dialog.locator("[data-role=send]").click()
+    expect(dialog).to_be_hidden()
+    closed = console.session(session_id, 0)
+    assert (closed["outcome"], closed["outcome_missing"]) == (
+        "incomplete",
+        ["savings_book", "leaving_proof"],
+    )
+

@@ -68,6 +68,8 @@ export const hub = {
   login: (username, password) => request("POST", "/agents/login", { username, password }),
   logout: () => request("POST", "/agents/logout", {}),
   me: () => request("GET", "/agents/me"),
+  /** The documents and outcomes of a claim, with their names (no login needed). */
+  contract: () => request("GET", "/contract"),
   booths: (branchId) => request("GET", `/branches/${enc(branchId)}/booths`),
   setStatus: (agentId, status, capacity) =>
     request("POST", `/agents/${enc(agentId)}/status`, capacity ? { status, capacity } : { status }),

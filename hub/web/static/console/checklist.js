@@ -1,41 +1,22 @@
-// The JHT document checklist of the focused session. NPWP is required (and shown) only when the
-// balance is over Rp50 million. Every change is saved to the hub (PUT …/checklist) after a short
-// pause; while a change is unsaved, updates pushed by the hub do not overwrite what the CS ticked.
+// The JHT document checklist of the focused session, with the documents of the hub's contract
+// (contract.js). NPWP is required (and shown) only when the balance is over Rp50 million. Every
+// change is saved to the hub (PUT …/checklist) after a short pause; while a change is unsaved,
+// updates pushed by the hub do not overwrite what the CS ticked.
 
 import { documentName, setLabel, t } from "./strings.js";
 
-export const BASE_DOCUMENTS = ["ektp", "kk", "savings_book", "leaving_proof"];
-export const ALL_DOCUMENTS = [...BASE_DOCUMENTS, "npwp"];
-
 const SAVE_DELAY_MS = 300;
-
-/** The documents a JHT claim needs, in checklist order. */
-export function requiredDocuments(balanceOver50m) {
-  return balanceOver50m ? [...ALL_DOCUMENTS] : [...BASE_DOCUMENTS];
-}
-
-/** Required documents not ticked in `checklist` (`{"items": {doc: bool}, "balance_over_50m"}`). */
-export function missingDocuments(checklist) {
-  const items = checklist?.items ?? {};
-  return requiredDocuments(Boolean(checklist?.balance_over_50m)).filter((doc) => !items[doc]);
-}
-
-/** The checklist as the hub stores it: only the documents that count. */
-export function normalizeChecklist(checklist) {
-  const balance = Boolean(checklist?.balance_over_50m);
-  const items = {};
-  for (const doc of requiredDocuments(balance)) items[doc] = Boolean(checklist?.items?.[doc]);
-  return { items, balance_over_50m: balance };
-}
 
 export class ChecklistPanel {
   /**
    * @param {HTMLElement} root  the checklist <fieldset>
+   * @param {import("./contract.js").Contract} contract
    * @param {{save: (sessionId: number, checklist: object) => Promise<unknown>,
    *          onChange: (sessionId: number) => void, onError: (err: Error) => void}} hooks
    */
-  constructor(root, { save, onChange, onError }) {
+  constructor(root, contract, { save, onChange, onError }) {
     this.root = root;
+    this.contract = contract;
     this.save = save;
     this.onChange = onChange ?? (() => {});
     this.onError = onError ?? (() => {});
@@ -64,11 +45,17 @@ export class ChecklistPanel {
       this.boxes[name] = box;
       return label;
     };
-    for (const doc of BASE_DOCUMENTS) addBox(doc, documentName(doc));
+    const { contract } = this;
+    for (const doc of contract.documents.filter((d) => !contract.conditional(d))) {
+      addBox(doc, documentName(doc));
+    }
     const balanceLabel = document.createElement("span");
-    setLabel(balanceLabel, "balance_over_50m");
+    setLabel(balanceLabel, "balance_over_50m", { millions: contract.thresholdMillions });
     addBox("balance_over_50m", balanceLabel, "balance");
-    this.npwpLabel = addBox("npwp", documentName("npwp"), "npwp");
+    // the documents needed only over the threshold, shown only then
+    this.overThreshold = contract.documents
+      .filter((doc) => contract.conditional(doc))
+      .map((doc) => addBox(doc, documentName(doc), "conditional"));
     this.status = document.createElement("p");
     this.status.className = "save-status";
     this.status.setAttribute("aria-live", "polite");
@@ -77,13 +64,13 @@ export class ChecklistPanel {
 
   /** The checklist the CS sees for `sessionId` (local edits first, then the hub's). */
   get(sessionId) {
-    return this.local.get(sessionId) ?? normalizeChecklist(null);
+    return this.local.get(sessionId) ?? this.contract.normalize(null);
   }
 
   /** The hub's view of a session arrived; adopt it unless the CS has unsaved changes. */
   fromHub(sessionId, checklist) {
     if (this.dirty.has(sessionId)) return;
-    this.local.set(sessionId, normalizeChecklist(checklist));
+    this.local.set(sessionId, this.contract.normalize(checklist));
     if (sessionId === this.sessionId) this.render();
   }
 
@@ -101,10 +88,16 @@ export class ChecklistPanel {
   }
 
   render() {
-    const checklist = this.sessionId === null ? normalizeChecklist(null) : this.get(this.sessionId);
-    for (const doc of ALL_DOCUMENTS) this.boxes[doc].checked = Boolean(checklist.items[doc]);
+    const checklist = this.get(this.sessionId);
+    for (const doc of this.contract.documents) {
+      this.boxes[doc].checked = Boolean(checklist.items[doc]);
+    }
     this.boxes.balance_over_50m.checked = checklist.balance_over_50m;
-    this.npwpLabel.hidden = !checklist.balance_over_50m;
+    this.showOverThreshold(checklist.balance_over_50m);
+  }
+
+  showOverThreshold(balanceOver50m) {
+    for (const label of this.overThreshold) label.hidden = !balanceOver50m;
   }
 
   changed() {
@@ -112,10 +105,10 @@ export class ChecklistPanel {
     if (sessionId === null) return;
     const balance = this.boxes.balance_over_50m.checked;
     const items = {};
-    for (const doc of requiredDocuments(balance)) items[doc] = this.boxes[doc].checked;
+    for (const doc of this.contract.required(balance)) items[doc] = this.boxes[doc].checked;
     this.local.set(sessionId, { items, balance_over_50m: balance });
     this.dirty.add(sessionId);
-    this.npwpLabel.hidden = !balance;
+    this.showOverThreshold(balance);
     this.status.textContent = t("checklist_saving");
     this.onChange(sessionId);
     clearTimeout(this.timers.get(sessionId));

@@ -1,45 +1,47 @@
-// Closing a session with an outcome: verified (every required document ticked), incomplete
-// (which documents are missing) or rejected (why). The dialog checks this before asking the hub,
-// which enforces the same rules for `missing` and `reason` (docs/call-api.md).
+// Closing a session with an outcome of the hub's contract: verified (every required document
+// ticked), incomplete (which documents are missing) or rejected (why). The dialog asks for what
+// each outcome needs; the hub decides whether the checklist allows "verified" and its refusal
+// (409 checklist_incomplete) names the documents, shown here and ticked as missing.
 
-import { missingDocuments, requiredDocuments } from "./checklist.js";
 import { documentName, errorText, setLabel, t } from "./strings.js";
 
-export const OUTCOMES = ["verified", "incomplete", "rejected"];
-
 /**
- * What is wrong with a close request, as `[{key, params, field}]` (empty: fine to send).
- * @param {{outcome: string|null, missing: string[], reason: string, checklist: object}} form
+ * What the form lacks, as `[{key, field}]` (empty: fine to send).
+ * @param {{outcome: string|null, missing: string[], reason: string}} form
+ * @param {string[]} outcomes  the outcomes of the contract
  */
-export function validateClose({ outcome, missing, reason, checklist }) {
-  if (!OUTCOMES.includes(outcome)) return [{ key: "err_outcome_required", field: "outcome" }];
+export function validateClose({ outcome, missing, reason }, outcomes) {
+  if (!outcomes.includes(outcome)) return [{ key: "err_outcome_required", field: "outcome" }];
   if (outcome === "incomplete" && !(missing?.length > 0)) {
     return [{ key: "err_missing_required", field: "missing" }];
   }
   if (outcome === "rejected" && !reason?.trim()) {
     return [{ key: "err_reason_required", field: "reason" }];
   }
-  if (outcome === "verified") {
-    const notTicked = missingDocuments(checklist);
-    if (notTicked.length > 0) {
-      return [{
-        key: "err_verified_incomplete",
-        params: { docs: notTicked.map(documentName).join(", ") },
-        field: "outcome",
-      }];
-    }
-  }
   return [];
+}
+
+/** A <label> holding an <input> and its text (a string or a node). */
+function choice(type, name, value, text) {
+  const label = document.createElement("label");
+  const input = document.createElement("input");
+  input.type = type;
+  input.name = name;
+  input.value = value;
+  label.append(input, " ", text);
+  return label;
 }
 
 export class CloseDialog {
   /**
    * @param {HTMLDialogElement} dialog
+   * @param {import("./contract.js").Contract} contract
    * @param {{submit: (sessionId: number, outcome: string, missing: string[], reason: string)
    *          => Promise<unknown>}} hooks
    */
-  constructor(dialog, { submit }) {
+  constructor(dialog, contract, { submit }) {
     this.dialog = dialog;
+    this.contract = contract;
     this.submit = submit;
     this.form = dialog.querySelector("form");
     this.title = dialog.querySelector("[data-role=title]");
@@ -49,7 +51,14 @@ export class CloseDialog {
     this.errorLine = dialog.querySelector("[data-role=error]");
     this.sendButton = dialog.querySelector("[data-role=send]");
     this.sessionId = null;
-    this.checklist = null;
+    const outcomes = dialog.querySelector("[data-role=outcomes]");
+    for (const outcome of contract.outcomes) {
+      const text = document.createElement("span");
+      setLabel(text, `outcome_${outcome}`);
+      const label = choice("radio", "outcome", outcome, text);
+      label.className = `outcome ${outcome}`;
+      outcomes.append(label);
+    }
     this.form.addEventListener("change", () => this.sync());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -64,7 +73,6 @@ export class CloseDialog {
       outcome: data.get("outcome"),
       missing: data.getAll("missing"),
       reason: String(data.get("reason") ?? ""),
-      checklist: this.checklist,
     };
   }
 
@@ -79,30 +87,30 @@ export class CloseDialog {
   /** Open for a session; missing documents are pre-ticked from the checklist. */
   open(sessionId, slot, checklist) {
     this.sessionId = sessionId;
-    this.checklist = checklist;
     this.form.reset();
     setLabel(this.title, "close_title", { n: slot });
-    const notTicked = new Set(missingDocuments(checklist));
     this.missingList.replaceChildren();
-    for (const doc of requiredDocuments(Boolean(checklist?.balance_over_50m))) {
-      const label = document.createElement("label");
+    for (const doc of this.contract.required(Boolean(checklist?.balance_over_50m))) {
+      const label = choice("checkbox", "missing", doc, documentName(doc));
       label.className = "check";
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.name = "missing";
-      box.value = doc;
-      box.checked = notTicked.has(doc);
-      label.append(box, " ", documentName(doc));
       this.missingList.append(label);
     }
+    this.tickMissing(this.contract.notTicked(checklist));
     this.sync();
     this.sendButton.disabled = false;
     this.dialog.showModal();
     this.form.querySelector("input[name=outcome]")?.focus();
   }
 
-  showError(text, field) {
+  tickMissing(docs) {
+    for (const box of this.missingList.querySelectorAll("input")) {
+      box.checked = docs.includes(box.value);
+    }
+  }
+
+  showError(text, field, code = "") {
     this.errorLine.textContent = text;
+    this.errorLine.dataset.code = code;
     this.errorLine.hidden = false;
     const target = {
       outcome: this.form.querySelector("input[name=outcome]:checked") ?? this.form.querySelector("input[name=outcome]"),
@@ -114,7 +122,7 @@ export class CloseDialog {
 
   async send() {
     const form = this.values();
-    const problems = validateClose(form);
+    const problems = validateClose(form, this.contract.outcomes);
     if (problems.length > 0) {
       const [first] = problems;
       this.showError(t(first.key, first.params ?? {}), first.field);
@@ -125,7 +133,8 @@ export class CloseDialog {
       await this.submit(this.sessionId, form.outcome, form.missing, form.reason.trim());
       this.dialog.close();
     } catch (err) {
-      this.showError(errorText(err));
+      if (err?.code === "checklist_incomplete") this.tickMissing(err.params?.missing ?? []);
+      this.showError(errorText(err), "outcome", err?.code);
     } finally {
       this.sendButton.disabled = false;
     }

@@ -1,18 +1,20 @@
 // The console's wiring: login, the CS's status, the event stream, and which booth is focused.
-// Modules do the rest: api.js talks to the hub, call.js runs the calls, tiles.js draws the
-// booths, panel.js the focused booth's documents, stills.js the stills, checklist.js and
-// close-dialog.js the outcome, notices.js the toasts.
+// Modules do the rest: api.js talks to the hub, contract.js holds the hub's documents and
+// outcomes, call.js runs the calls, tiles.js draws the booths, panel.js the focused booth's
+// documents, stills.js the stills, checklist.js and close-dialog.js the outcome, notices.js the
+// toasts.
 
 import { ApiError, EventStream, hub } from "./api.js";
 import { BoothHealth } from "./booth-health.js";
 import { Call, LocalMedia } from "./call.js";
 import { ChecklistPanel } from "./checklist.js";
 import { CloseDialog } from "./close-dialog.js";
+import { loadContract } from "./contract.js";
 import { shortcutFor } from "./keyboard.js";
 import { Notices } from "./notices.js";
 import { SidePanel } from "./panel.js";
 import { Stills, StillViewer } from "./stills.js";
-import { applyStrings, documentName, errorText, setLabel, t } from "./strings.js";
+import { applyStrings, documentName, errorText, outcomeName, setLabel, t } from "./strings.js";
 import { assignSlots, TileGrid } from "./tiles.js";
 
 const OPEN_STATES = new Set(["assigned", "connecting", "in_call"]);
@@ -25,7 +27,9 @@ const FOCUS_QUIET_MS = 1000; // after a focus change, hub pushes older than it a
 const $ = (selector) => document.querySelector(selector);
 
 class ConsoleApp {
-  constructor() {
+  /** @param {import("./contract.js").Contract} contract  the hub's documents and outcomes */
+  constructor(contract) {
+    this.contract = contract;
     this.agent = null;
     this.sessions = new Map(); // id -> S (open sessions of this CS)
     this.slots = new Map(); // id -> tile number 1..5
@@ -51,15 +55,15 @@ class ConsoleApp {
       onOpenStill: (id, item) => this.viewer.open(item, this.slots.get(id)),
     });
     this.stills = new Stills({ onChange: () => this.render() });
-    this.checklist = new ChecklistPanel($("#checklist"), {
+    this.checklist = new ChecklistPanel($("#checklist"), contract, {
       save: (id, checklist) => hub.putChecklist(id, checklist.items, checklist.balance_over_50m),
       onError: (err) => this.failed(err),
     });
-    this.closeDialog = new CloseDialog($("#close-dialog"), {
+    this.closeDialog = new CloseDialog($("#close-dialog"), contract, {
       submit: (id, outcome, missing, reason) => this.closeSession(id, outcome, missing, reason),
     });
     this.viewer = new StillViewer($("#viewer"));
-    this.panel = new SidePanel({
+    this.panel = new SidePanel(contract, {
       onRequestStill: (doc) => this.requestStill(doc),
       onOpenStill: (item) => this.viewer.open(item, this.slots.get(this.focusedId)),
     });
@@ -69,7 +73,6 @@ class ConsoleApp {
   // ---- start, login, logout -------------------------------------------------------------
 
   async boot() {
-    applyStrings();
     $("#login-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.login();
@@ -482,10 +485,11 @@ class ConsoleApp {
     this.closeDialog.open(id, this.slots.get(id), this.checklist.get(id));
   }
 
+  /** Flush the checklist, then close: the hub checks the outcome against what it has stored. */
   async closeSession(id, outcome, missing, reason) {
     await this.checklist.flush(id).catch(() => {});
     await hub.close(id, outcome, missing, reason);
-    this.toast(t("closed_ok", { n: this.slots.get(id), outcome: t(`outcome_${outcome}`) }));
+    this.toast(t("closed_ok", { n: this.slots.get(id), outcome: outcomeName(outcome) }));
     this.sessions.delete(id);
     this.endSession(id);
     this.slots.delete(id);
@@ -508,7 +512,9 @@ class ConsoleApp {
         if (focused !== null) this.accept(focused);
         break;
       case "still":
-        this.requestStill(shortcut.document);
+        if (this.contract.documents.includes(shortcut.document)) {
+          this.requestStill(shortcut.document);
+        }
         break;
       case "view": {
         const item = focused === null ? null : this.stills.latest(focused);
@@ -582,6 +588,15 @@ class ConsoleApp {
   }
 }
 
-const app = new ConsoleApp();
-window.bilikConsole = app; // for diagnostics and tests: state is inspectable, not a public API
-app.boot();
+/** The page's texts, then the hub's contract (its documents and outcomes), then the console;
+ * until the hub answers, a toast says why the page stays empty. */
+async function start() {
+  applyStrings();
+  const notices = new Notices();
+  const contract = await loadContract((err) => notices.toast(errorText(err), true));
+  const app = new ConsoleApp(contract);
+  window.bilikConsole = app; // for diagnostics and tests: state is inspectable, not a public API
+  app.boot();
+}
+
+start();

@@ -1,5 +1,6 @@
-// The side panel of the focused booth: document still requests (with their state), the stills
-// that arrived, the checklist and the close button. It only draws; main.js decides.
+// The side panel of the focused booth: document still requests (one per document of the hub's
+// contract, with its shortcut letter and state), the stills that arrived, the checklist and the
+// close button. It only draws; main.js decides.
 
 import { STILL_KEYS } from "./keyboard.js";
 import { thumbnail } from "./stills.js";
@@ -11,9 +12,10 @@ const KEY_OF_DOCUMENT = Object.fromEntries(
 
 export class SidePanel {
   /**
+   * @param {import("./contract.js").Contract} contract
    * @param {{onRequestStill: (doc: string) => void, onOpenStill: (item: object) => void}} hooks
    */
-  constructor({ onRequestStill, onOpenStill }) {
+  constructor(contract, { onRequestStill, onOpenStill }) {
     this.onOpenStill = onOpenStill;
     this.title = document.querySelector("#panel-title");
     this.empty = document.querySelector("#panel-empty");
@@ -22,7 +24,7 @@ export class SidePanel {
     this.noStills = document.querySelector("#panel-no-stills");
     this.docButtons = {};
     const list = document.querySelector("#doc-requests");
-    for (const [doc, key] of Object.entries(KEY_OF_DOCUMENT)) {
+    for (const doc of contract.documents) {
       const item = document.createElement("li");
       const name = document.createElement("span");
       name.className = "doc-name";
@@ -31,9 +33,11 @@ export class SidePanel {
       button.type = "button";
       button.dataset.document = doc;
       setLabel(button, "request_still");
-      const kbd = document.createElement("kbd");
-      kbd.textContent = key;
-      button.append(" ", kbd);
+      if (KEY_OF_DOCUMENT[doc]) {
+        const kbd = document.createElement("kbd");
+        kbd.textContent = KEY_OF_DOCUMENT[doc];
+        button.append(" ", kbd);
+      }
       button.addEventListener("click", () => onRequestStill(doc));
       const status = document.createElement("span");
       status.className = "doc-status";

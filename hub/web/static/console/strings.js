@@ -78,23 +78,16 @@ const CATALOG = {
   rotate: ["Putar", "Rotate"],
 
   checklist: ["Checklist JHT", "JHT checklist"],
-  balance_over_50m: ["Saldo di atas Rp50 juta", "Balance over Rp50 million"],
+  balance_over_50m: ["Saldo di atas Rp{millions} juta", "Balance over Rp{millions} million"],
   checklist_saved: ["Tersimpan", "Saved"],
   checklist_saving: ["Menyimpan…", "Saving…"],
   checklist_failed: ["Gagal menyimpan checklist", "Checklist not saved"],
 
-  doc_ektp: ["e-KTP", "e-KTP (ID card)"],
-  doc_kk: ["Kartu Keluarga", "Family card"],
-  doc_savings_book: ["Buku tabungan", "Savings book"],
-  doc_leaving_proof: ["Bukti berhenti bekerja (paklaring)", "Proof of leaving work"],
-  doc_npwp: ["NPWP", "Tax ID (NPWP)"],
+  // Documents (doc_<id>) and outcomes (outcome_<id>) are named by the hub: see contract.js.
 
   close_session: ["Selesaikan sesi", "Close session"],
   close_title: ["Selesaikan sesi bilik {n}", "Close session of booth {n}"],
   outcome: ["Hasil", "Outcome"],
-  outcome_verified: ["Terverifikasi", "Verified"],
-  outcome_incomplete: ["Belum lengkap", "Incomplete"],
-  outcome_rejected: ["Ditolak", "Rejected"],
   missing_docs: ["Dokumen yang kurang", "Missing documents"],
   reason: ["Alasan penolakan", "Reason for rejection"],
   cancel: ["Batal", "Cancel"],
@@ -102,10 +95,6 @@ const CATALOG = {
   err_outcome_required: ["Pilih hasil.", "Choose an outcome."],
   err_missing_required: ["Pilih minimal satu dokumen yang kurang.", "Tick at least one missing document."],
   err_reason_required: ["Tulis alasan penolakan.", "Write the reason for rejection."],
-  err_verified_incomplete: [
-    "Semua dokumen wajib harus dicentang untuk \u201cTerverifikasi\u201d: {docs}.",
-    "Every required document must be ticked for \u201cVerified\u201d: {docs}.",
-  ],
   closed_ok: ["Sesi bilik {n} selesai: {outcome}", "Session of booth {n} closed: {outcome}"],
   new_session: ["Peserta baru di bilik {n}: {name}", "New participant at booth {n}: {name}"],
   focused: ["Fokus ke bilik {n}", "Focused booth {n}"],
@@ -115,6 +104,10 @@ const CATALOG = {
   err_csrf: ["Sesi keamanan habis, silakan masuk lagi.", "Security token expired, please sign in again."],
   err_unauthorized: ["Sesi login habis, silakan masuk lagi.", "Signed out, please sign in again."],
   err_invalid_state: ["Sesi sudah berubah ({state}).", "The session changed ({state})."],
+  err_checklist_incomplete: [
+    "Hub menolak \u201cTerverifikasi\u201d: dokumen wajib belum dicentang: {docs}.",
+    "The hub refused \u201cVerified\u201d: required documents not ticked: {docs}.",
+  ],
   err_network: ["Hub tidak dapat dihubungi.", "Hub unreachable."],
 
   shortcuts_title: ["Pintasan keyboard", "Keyboard shortcuts"],
@@ -122,8 +115,8 @@ const CATALOG = {
     "Focus booth 1\u20135 (your microphone reaches only this booth)"],
   key_listen: ["Dengarkan/bisukan bilik 1\u20135 yang ditahan", "Listen to / mute on-hold booth 1\u20135"],
   key_accept: ["Terima sesi terfokus", "Accept the focused session"],
-  key_still: ["Minta foto e-KTP, KK, buku tabungan, paklaring, NPWP",
-    "Request still of e-KTP, KK, savings book, leaving proof, NPWP"],
+  key_still: ["Minta foto dokumen (huruf di tombol \u201cMinta foto\u201d)",
+    "Request a document still (the letter on \u201cRequest still\u201d)"],
   key_view: ["Buka foto terakhir", "Open the latest still"],
   key_close: ["Selesaikan sesi terfokus", "Close the focused session"],
   key_help: ["Tampilkan pintasan", "Show shortcuts"],
@@ -176,22 +169,26 @@ export function applyStrings(root = document) {
   }
 }
 
-/** Human text for an API refusal (api.js ApiError). */
+/** Add entries `{key: [Indonesian, English]}` (the names the hub gives documents and outcomes). */
+export function addStrings(entries) {
+  Object.assign(CATALOG, entries);
+}
+
+/** The name of a document, `doc_<id>` as the hub's contract gives it (the id if unknown). */
+export function documentName(doc) {
+  return `doc_${doc}` in CATALOG ? t(`doc_${doc}`) : doc;
+}
+
+export function outcomeName(outcome) {
+  return `outcome_${outcome}` in CATALOG ? t(`outcome_${outcome}`) : outcome;
+}
+
+/** Human text for an API refusal (api.js ApiError); `{docs}` names the documents of `missing`. */
 export function errorText(err) {
   const code = err?.code ?? "network";
   const key = `err_${code}`;
-  if (key in CATALOG) return t(key, err?.params ?? {});
+  const params = { ...(err?.params ?? {}) };
+  if (Array.isArray(params.missing)) params.docs = params.missing.map(documentName).join(", ");
+  if (key in CATALOG) return t(key, params);
   return t("err_generic", { code });
-}
-
-export const DOCUMENT_LABEL_KEYS = {
-  ektp: "doc_ektp",
-  kk: "doc_kk",
-  savings_book: "doc_savings_book",
-  leaving_proof: "doc_leaving_proof",
-  npwp: "doc_npwp",
-};
-
-export function documentName(doc) {
-  return t(DOCUMENT_LABEL_KEYS[doc] ?? doc);
 }
