@@ -1,6 +1,9 @@
 """`bilik-hub`: run the hub and look after its data.
 
-    bilik-hub serve [--config PATH] [--host H] [--port P] [--database-url URL]
+    bilik-hub serve [--config PATH] [--host H] [--port P] [--database-url URL] [--no-upgrade]
+    bilik-hub db upgrade [--config PATH] [--database-url URL]
+    bilik-hub db current [--config PATH] [--database-url URL]
+    bilik-hub db revision -m MESSAGE
     bilik-hub demo [--config PATH] [--database-url URL] [--json] [--qr-dir DIR]
     bilik-hub import-tickets FILE.csv [--config PATH] [--database-url URL]
     bilik-hub audit verify [--config PATH] [--database-url URL]
@@ -19,6 +22,9 @@ Passwords are typed twice at a hidden prompt, or read from standard input with -
 
 Without --config the hub reads $BILIK_HUB_CONFIG, else /etc/bilik/hub.toml if it exists, else
 built-in defaults (SQLite at ./var/hub.db).
+
+Every command that opens the database first brings its schema up to date (hub.store.database);
+`serve --no-upgrade` refuses to start on a database that is behind instead.
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     config = logging_config(args.log_level.upper())
     logging.config.dictConfig(config)
+    if not _schema_ready(settings.database_url, upgrade=not args.no_upgrade):
+        return 1
     app = create_app(settings)
     # Keep start-up objects out of the garbage collector's full passes: otherwise one walks all
     # of FastAPI's and SQLAlchemy's objects every so often, inside some request (~20 ms).
@@ -94,6 +102,77 @@ def _serve(args: argparse.Namespace) -> int:
     )
     server.run()
     return 0 if server.started else 3  # uvicorn's STARTUP_FAILURE
+
+
+def _schema_ready(database_url: str, upgrade: bool) -> bool:
+    """Before serving: upgrade the schema (several workers starting at once take turns), or
+    with --no-upgrade check it and refuse, one line, when it is behind."""
+    from hub.store.database import connect, schema_state, upgrade_schema
+
+    engine = connect(database_url)
+    try:
+        if upgrade:
+            upgrade_schema(engine)
+            return True
+        state = schema_state(engine)
+    finally:
+        engine.dispose()
+    if not state.at_head:
+        print(
+            f"bilik-hub: not starting (--no-upgrade): the database is at revision"
+            f" {state.describe()}",
+            file=sys.stderr,
+        )
+    return state.at_head
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from hub.store.database import connect, upgrade_schema
+
+    settings = _settings(args)
+    engine = connect(settings.database_url)
+    try:
+        before, after = upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    shown = engine.url.render_as_string(hide_password=True)
+    if before.revision == after.revision:
+        print(f"{shown}: already at revision {after.describe()}")
+        return 0
+    if before.revision is None:
+        start = "release 0.1 (made before migrations)" if before.has_tables else "an empty database"
+    else:
+        start = f"revision {before.revision}"
+    print(f"{shown}: upgraded from {start} to revision {after.describe()}")
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    """The database's revision; exit 0 at the head, 1 when `db upgrade` has work to do."""
+    from hub.store.database import connect, head_revision, schema_state, sqlite_path
+
+    settings = _settings(args)
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():  # say so, without creating it
+        print(f"{path}: no database yet; `bilik-hub db upgrade` creates it ({head_revision()})")
+        return 1
+    engine = connect(settings.database_url)
+    try:
+        state = schema_state(engine)
+    finally:
+        engine.dispose()
+    print(f"{engine.url.render_as_string(hide_password=True)}: revision {state.describe()}")
+    return 0 if state.at_head else 1
+
+
+def _db_revision(args: argparse.Namespace) -> int:
+    from hub.store.database import write_revision
+
+    path = write_revision(args.message)
+    print(f"wrote {path}")
+    print("Read it before committing: autogenerate cannot see renames, nor what existing rows")
+    print("need; keep it runnable on SQLite (batch mode) and PostgreSQL; then `make lint`.")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -363,7 +442,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--no-upgrade",
+        action="store_true",
+        help="leave the database schema as it is; refuse to start if it is behind",
+    )
     serve.set_defaults(run=_serve)
+
+    db_cmd = commands.add_parser("db", help="the database schema (Alembic migrations)")
+    db_sub = db_cmd.add_subparsers(dest="db_command", required=True)
+    upgrade = with_database(db_sub.add_parser("upgrade", help="bring the schema up to date"))
+    upgrade.set_defaults(run=_db_upgrade)
+    current = with_database(db_sub.add_parser("current", help="show the schema's revision"))
+    current.set_defaults(run=_db_current)
+    revision = db_sub.add_parser(
+        "revision", help="developers: write a migration for what the models changed"
+    )
+    revision.add_argument("-m", "--message", required=True, help="what changed, in words")
+    revision.set_defaults(run=_db_revision)
 
     demo = with_database(commands.add_parser("demo", help="load demo branches, booths, tickets"))
     demo.add_argument("--json", action="store_true", help="print tokens, logins and QR payloads")
@@ -443,6 +539,12 @@ def main(argv: list[str] | None = None) -> int:
     except _Refused as err:
         print(f"bilik-hub: {err}", file=sys.stderr)
         return 1
+    except Exception as err:  # hub.store.database.DatabaseError, loaded by the command
+        database = sys.modules.get("hub.store.database")
+        if database is None or not isinstance(err, database.DatabaseError):
+            raise
+        print(f"bilik-hub: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

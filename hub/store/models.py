@@ -151,8 +151,8 @@ class Agent(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    #: NULL for HQ and admin accounts (every branch). Databases created before roles keep
-    #: NOT NULL here until the Alembic migration: HQ/admin accounts need a fresh database there.
+    #: NULL for HQ and admin accounts (every branch). Databases created before roles had NOT
+    #: NULL here: adopting them (hub.store.database.adopt) drops it.
     branch_id: Mapped[str | None] = mapped_column(ForeignKey("branches.id"), index=True)
     role: Mapped[str | None] = mapped_column(String(16), default=Role.CS)  # NULL: a CS (older rows)
     disabled: Mapped[bool | None] = mapped_column(Boolean, default=False)
