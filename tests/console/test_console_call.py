@@ -258,3 +258,48 @@ def test_five_booths_in_calls_at_once_and_focus_holds_all_but_one(
                 5,
                 f"booth {n} on hold = {on_hold} at the hub while booth {focused} is focused",
             )
+
+
+def test_stills_come_back_after_a_reload_and_after_the_stream_drops(
+    console: Console, booth_peers: Callable[[int], BoothPeer]
+) -> None:
+    page = console.page
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    peer = booth_peers(0)
+    console.accept(1)
+    assert peer.connected.wait(10), "booth never connected"
+    thumbs = console.tile(1).locator(".still-strip .thumb")
+    console.press("e")
+    expect(thumbs).to_have_count(1)
+
+    page.reload()  # the stills are listed again by the hub, not asked of the booth again
+    expect(page.locator("#console-view")).to_be_visible()
+    expect(thumbs).to_have_count(1)
+    expect(page.locator("#panel-stills .thumb")).to_have_count(1)  # its only session: focused
+    wait_for(
+        lambda: thumbs.locator("img").evaluate("img => img.naturalWidth") == 1280,
+        5,
+        "the reloaded thumbnail's picture",
+    )
+    assert peer.stills_sent == ["ektp"]
+
+    # The event stream drops (it reconnects in 4 s); a still arrives meanwhile, unannounced.
+    page.evaluate("""() => {
+        const events = window.bilikConsole.events;
+        events.retryMs = 4000;
+        events.socket.close();
+    }""")
+    expect(page.locator("#stream-state")).to_have_attribute("data-up", "false")
+    console.press("k")
+    wait_for(lambda: peer.stills_sent == ["ektp", "kk"], 5, "the booth's still of the KK")
+    expect(thumbs).to_have_count(1)  # not announced: the stream is down
+    expect(page.locator("#stream-state")).to_have_attribute("data-up", "true", timeout=10_000)
+    expect(thumbs).to_have_count(2)
+    listed = page.evaluate(
+        "id => fetch(`/api/v1/sessions/${id}/stills`).then(r => r.json())", session_id
+    )
+    shown = thumbs.evaluate_all("nodes => nodes.map(n => Number(n.dataset.stillId))")
+    assert shown == [still["id"] for still in listed["stills"]]  # each once, oldest first
+

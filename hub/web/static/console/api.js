@@ -76,6 +76,7 @@ export const hub = {
   focus: (agentId, sessionId) => request("POST", `/agents/${enc(agentId)}/focus`, { session_id: sessionId }),
   accept: (sessionId) => request("POST", `/sessions/${enc(sessionId)}/accept`, {}),
   signal: (sessionId, data) => request("POST", `/sessions/${enc(sessionId)}/signal`, { data }),
+  stills: (sessionId) => request("GET", `/sessions/${enc(sessionId)}/stills`),
   requestStill: (sessionId, document) =>
     request("POST", `/sessions/${enc(sessionId)}/still-requests`, { document }),
   putChecklist: (sessionId, items, balanceOver50m) =>

@@ -46,6 +46,7 @@ class ConsoleApp {
     this.stats = new Map(); // id -> last Call.sample()
     this.media = new LocalMedia();
     this.events = null;
+    this.streamWasDown = false;
     this.timers = [];
 
     this.grid = new TileGrid($("#tiles"), {
@@ -137,6 +138,7 @@ class ConsoleApp {
     this.boothHealth ??= new BoothHealth($("#booth-health"));
     this.boothHealth.start(this.agent.branch_id);
     this.events?.stop();
+    this.streamWasDown = false;
     this.events = new EventStream(this.agent.id, {
       onMessage: (msg) => this.onMessage(msg),
       onState: (up) => this.streamState(up),
@@ -217,6 +219,9 @@ class ConsoleApp {
   }
 
   streamState(up) {
+    // Back after a drop: stills that arrived meanwhile were announced to nobody.
+    if (up && this.streamWasDown) for (const id of this.sessions.keys()) this.loadStills(id);
+    this.streamWasDown = !up;
     const node = $("#stream-state");
     node.textContent = up ? t("stream_live") : t("stream_down");
     node.dataset.up = String(up);
@@ -254,6 +259,7 @@ class ConsoleApp {
           name: session.ticket?.name_masked ?? session.booking_code,
         }));
       }
+      if (!previous) this.loadStills(session.id);
       if (session.checklist) this.checklist.fromHub(session.id, session.checklist);
       this.ensureCall(session, previous);
     }
@@ -302,6 +308,15 @@ class ConsoleApp {
       }
     } catch (err) {
       this.failed(err);
+    }
+  }
+
+  /** Stills already on the hub (after a reload, or for a session handed over from another CS). */
+  async loadStills(sessionId) {
+    try {
+      await this.stills.load(sessionId);
+    } catch (err) {
+      if (this.sessions.has(sessionId)) this.failed(err);
     }
   }
 

@@ -1,7 +1,9 @@
 // Document stills: the CS asks a booth for a still of one document (POST …/still-requests), the
 // booth captures and uploads it, the hub announces it on the agent's event stream
-// (`{"type":"still"}`). Each still is fetched once as a Blob (every access is audited on the hub)
-// and shown from a blob: URL in the tile, the side panel and the zoomable viewer.
+// (`{"type":"still"}`). Stills already on the hub are listed again (GET …/stills) when a session
+// appears in the console and when its event stream is back, so a reload loses none. Each still
+// is fetched once as a Blob (every access is audited on the hub) and shown from a blob: URL in
+// the tile, the side panel and the zoomable viewer.
 
 import { hub } from "./api.js";
 import { documentName, setLabel, t } from "./strings.js";
@@ -10,13 +12,14 @@ export class Stills {
   /** @param {{onChange: (sessionId: number) => void}} hooks */
   constructor({ onChange }) {
     this.onChange = onChange;
-    this.sessions = new Map(); // sessionId -> {pending: Map(doc -> request_id), items: []}
+    // sessionId -> {pending: Map(doc -> request_id), items: [], known: Set(still id)}
+    this.sessions = new Map();
   }
 
   of(sessionId) {
     let entry = this.sessions.get(sessionId);
     if (!entry) {
-      entry = { pending: new Map(), items: [] };
+      entry = { pending: new Map(), items: [], known: new Set() };
       this.sessions.set(sessionId, entry);
     }
     return entry;
@@ -42,17 +45,36 @@ export class Stills {
     return requestId;
   }
 
-  /** A still arrived (event stream); returns the stored item, or null if already known. */
+  /** A still arrived (event stream or list); returns the stored item, or null if already known
+   * (a still announced live while the list is loading is fetched once). */
   async arrived(sessionId, still) {
     const entry = this.of(sessionId);
-    if (entry.items.some((item) => item.id === still.id)) return null;
-    const blob = await hub.stillBlob(still.id);
-    if (!this.sessions.has(sessionId)) return null; // session ended meanwhile
+    if (entry.known.has(still.id)) return null;
+    entry.known.add(still.id);
+    let blob;
+    try {
+      blob = await hub.stillBlob(still.id);
+    } catch (err) {
+      entry.known.delete(still.id); // try again with the next list
+      throw err;
+    }
+    if (this.sessions.get(sessionId) !== entry) return null; // session ended meanwhile
     const item = { ...still, url: URL.createObjectURL(blob) };
     entry.items.push(item);
+    entry.items.sort((a, b) => a.id - b.id); // oldest first, however they arrived
     entry.pending.delete(still.document);
     this.onChange(sessionId);
     return item;
+  }
+
+  /** The stills the hub holds for a session, added like ones that arrive live (not announced). */
+  async load(sessionId) {
+    const entry = this.of(sessionId);
+    const { stills } = await hub.stills(sessionId);
+    for (const still of stills) {
+      if (this.sessions.get(sessionId) !== entry) return; // session ended meanwhile
+      await this.arrived(sessionId, still);
+    }
   }
 
   forget(sessionId) {
