@@ -7,6 +7,7 @@ from typing import Any
 import requests
 from playwright.sync_api import Locator, Page, expect
 
+from hub.store.models import Booth
 from tests.hub.harness import AgentInfo, Api, BoothInfo, BranchInfo, HubProcess, Seeder
 
 
@@ -66,6 +67,13 @@ class Console:
 
     def booth(self, index: int) -> BoothInfo:
         return self.branch.booths[index]
+
+    def name_booth(self, index: int, name: str) -> None:
+        """Give a booth a name of its own (the seeder calls booth i "Bilik i", like tile i)."""
+        with self.seeder.sessions.begin() as db:
+            booth = db.get(Booth, self.booth(index).id)
+            assert booth is not None
+            booth.name = name
 
     def contract(self) -> dict[str, Any]:
         """The documents and outcomes as the hub lists them (`GET /api/v1/contract`)."""

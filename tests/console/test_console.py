@@ -360,3 +360,53 @@ def test_verified_close_refused_by_the_hub_names_the_missing_documents(console: 
         ["savings_book", "leaving_proof"],
     )
 
+
+def test_tiles_name_their_booth_and_keep_their_key_across_a_reload(console: Console) -> None:
+    names = {0: "Bilik Mawar", 1: "Bilik Kenanga", 3: "Bilik Melati", 4: "Bilik Anggrek"}
+    for index, name in names.items():
+        console.name_booth(index, name)
+    console.login()
+    console.go_online()
+    page = console.page
+    first = console.participant(3, name="Ani Lestari")  # tile 1, at the fourth booth
+    second = console.participant(1, name="Bayu Pratama")
+    third = console.participant(4, name="Citra Dewi")
+    expect(console.tile(3)).to_have_attribute("data-session-id", str(third))
+
+    tile = console.tile(1)
+    expect(tile).to_have_attribute("data-session-id", str(first))
+    expect(tile).to_have_attribute("data-booth-name", "Bilik Melati")
+    expect(tile.locator(".slot")).to_contain_text("Bilik Melati")
+    expect(tile).to_have_attribute("aria-label", re.compile(r"^Bilik Melati \(tombol 1\)"))
+    expect(tile).not_to_contain_text("Bilik 1")
+    side = page.locator(f"#booth-health li[data-booth-id='{console.booth(3).id}']")
+    expect(side).to_contain_text("Bilik Melati")  # the same name as in the branch's booth list
+    console.press("1")
+    expect(page.locator("#panel-title")).to_have_text(re.compile(r"^Bilik Melati \u00b7 An"))
+
+    console.accept(2)  # the second booth's session ends: tile 2 is free for the next one
+    console.press("c")
+    dialog = page.locator("#close-dialog")
+    expect(dialog.locator("[data-role=title]")).to_contain_text("Selesaikan sesi Bilik Kenanga")
+    dialog.locator("input[value=rejected]").check()
+    dialog.locator("textarea[name=reason]").fill("Bukan peserta terdaftar")
+    dialog.locator("[data-role=send]").click()
+    expect(dialog).to_be_hidden()
+    assert console.session(second, 1)["state"] == "closed"
+    fourth = console.participant(0, name="Dodi Saputra")
+    expect(console.tile(2)).to_have_attribute("data-session-id", str(fourth))
+    expect(console.tile(2)).to_have_attribute("data-booth-name", "Bilik Mawar")
+
+    # the hub lists them by assignment (first, third, fourth); each keeps its key anyway
+    page.reload()
+    expect(page.locator("#console-view")).to_be_visible()
+    for n, session_id, booth in (
+        (1, first, "Bilik Melati"),
+        (2, fourth, "Bilik Mawar"),
+        (3, third, "Bilik Anggrek"),
+    ):
+        expect(console.tile(n)).to_have_attribute("data-session-id", str(session_id))
+        expect(console.tile(n)).to_have_attribute("data-booth-name", booth)
+    console.press("3")
+    expect(page.locator("#panel-title")).to_have_text(re.compile(r"^Bilik Anggrek \u00b7 Ci"))
+

@@ -85,10 +85,10 @@ export class CloseDialog {
   }
 
   /** Open for a session; missing documents are pre-ticked from the checklist. */
-  open(sessionId, slot, checklist) {
+  open(sessionId, boothName, checklist) {
     this.sessionId = sessionId;
     this.form.reset();
-    setLabel(this.title, "close_title", { n: slot });
+    setLabel(this.title, "close_title", { booth: boothName });
     this.missingList.replaceChildren();
     for (const doc of this.contract.required(Boolean(checklist?.balance_over_50m))) {
       const label = choice("checkbox", "missing", doc, documentName(doc));

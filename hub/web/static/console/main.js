@@ -15,7 +15,7 @@ import { Notices } from "./notices.js";
 import { SidePanel } from "./panel.js";
 import { Stills, StillViewer } from "./stills.js";
 import { applyStrings, documentName, errorText, outcomeName, setLabel, t } from "./strings.js";
-import { assignSlots, TileGrid } from "./tiles.js";
+import { assignSlots, boothName, SlotMemory, TileGrid } from "./tiles.js";
 
 const OPEN_STATES = new Set(["assigned", "connecting", "in_call"]);
 const CALL_STATES = new Set(["connecting", "in_call"]);
@@ -33,6 +33,7 @@ class ConsoleApp {
     this.agent = null;
     this.sessions = new Map(); // id -> S (open sessions of this CS)
     this.slots = new Map(); // id -> tile number 1..5
+    this.slotMemory = null; // the same, kept across reloads (per CS)
     this.focusedId = null;
     this.focusRequests = 0; // focus POSTs in flight: until they finish, the local choice stands
     this.focusQuietUntil = 0; // ... and until then (pushes sent before the POST may still come)
@@ -53,7 +54,7 @@ class ConsoleApp {
       onFocus: (id) => this.focus(id),
       onAccept: (id) => this.accept(id),
       onListen: (id) => this.toggleListen(id),
-      onOpenStill: (id, item) => this.viewer.open(item, this.slots.get(id)),
+      onOpenStill: (id, item) => this.viewer.open(item, this.boothOf(id)),
     });
     this.stills = new Stills({ onChange: () => this.render() });
     this.checklist = new ChecklistPanel($("#checklist"), contract, {
@@ -66,7 +67,7 @@ class ConsoleApp {
     this.viewer = new StillViewer($("#viewer"));
     this.panel = new SidePanel(contract, {
       onRequestStill: (doc) => this.requestStill(doc),
-      onOpenStill: (item) => this.viewer.open(item, this.slots.get(this.focusedId)),
+      onOpenStill: (item) => this.viewer.open(item, this.boothOf(this.focusedId)),
     });
     this.notices = new Notices();
   }
@@ -130,6 +131,8 @@ class ConsoleApp {
 
   enter(me) {
     this.agent = me.agent;
+    this.slotMemory = new SlotMemory(this.agent.id);
+    this.slots = this.slotMemory.load();
     $("#login-view").hidden = true;
     $("#console-view").hidden = false;
     document.body.dataset.view = "console";
@@ -250,11 +253,13 @@ class ConsoleApp {
     const open = list.filter((s) => OPEN_STATES.has(s.state));
     this.sessions = new Map(open.map((s) => [s.id, s]));
     this.slots = assignSlots(this.slots, open.map((s) => s.id));
+    this.slotMemory?.save(this.slots);
     for (const id of before.keys()) if (!this.sessions.has(id)) this.endSession(id);
     for (const session of open) {
       const previous = before.get(session.id);
       if (!previous && this.agent) {
         this.announce(t("new_session", {
+          booth: boothName(session),
           n: this.slots.get(session.id),
           name: session.ticket?.name_masked ?? session.booking_code,
         }));
@@ -303,7 +308,7 @@ class ConsoleApp {
       if (item) {
         this.announce(t("still_arrived", {
           doc: documentName(item.document),
-          n: this.slots.get(sessionId),
+          booth: this.boothOf(sessionId),
         }));
       }
     } catch (err) {
@@ -415,7 +420,7 @@ class ConsoleApp {
     const changed = id !== this.focusedId;
     this.setLocalFocus(id, true);
     if (!changed && !this.sessions.get(id).on_hold) return;
-    this.announce(t("focused", { n: this.slots.get(id) }));
+    this.announce(t("focused", { booth: this.boothOf(id) }));
     // A session not yet accepted cannot be focused on the hub: selecting it puts every call on
     // hold (the CS's microphone now reaches nobody, and the booths say so); accepting it then
     // focuses it.
@@ -497,18 +502,23 @@ class ConsoleApp {
   openClose() {
     const id = this.focusedId;
     if (id === null || !this.sessions.has(id)) return;
-    this.closeDialog.open(id, this.slots.get(id), this.checklist.get(id));
+    this.closeDialog.open(id, this.boothOf(id), this.checklist.get(id));
   }
 
   /** Flush the checklist, then close: the hub checks the outcome against what it has stored. */
   async closeSession(id, outcome, missing, reason) {
     await this.checklist.flush(id).catch(() => {});
     await hub.close(id, outcome, missing, reason);
-    this.toast(t("closed_ok", { n: this.slots.get(id), outcome: outcomeName(outcome) }));
+    this.toast(t("closed_ok", { booth: this.boothOf(id), outcome: outcomeName(outcome) }));
     this.sessions.delete(id);
     this.endSession(id);
     this.slots.delete(id);
+    this.slotMemory?.save(this.slots);
     this.render();
+  }
+
+  boothOf(id) {
+    return boothName(this.sessions.get(id));
   }
 
   onKey(event) {
@@ -533,7 +543,7 @@ class ConsoleApp {
         break;
       case "view": {
         const item = focused === null ? null : this.stills.latest(focused);
-        if (item) this.viewer.open(item, this.slots.get(focused));
+        if (item) this.viewer.open(item, this.boothOf(focused));
         break;
       }
       case "close":
@@ -587,7 +597,6 @@ class ConsoleApp {
     if (this.checklist.sessionId !== shown) this.checklist.show(shown);
     this.panel.render({
       session,
-      n: this.slots.get(id),
       inCall: Boolean(session && CALL_STATES.has(session.state)),
       stills: session ? this.stills.items(id) : [],
       isPending: (doc) => this.stills.isPending(id, doc),

@@ -4,6 +4,7 @@
 
 import { STILL_KEYS } from "./keyboard.js";
 import { thumbnail } from "./stills.js";
+import { boothName } from "./tiles.js";
 import { documentName, setLabel, t } from "./strings.js";
 
 const KEY_OF_DOCUMENT = Object.fromEntries(
@@ -48,17 +49,17 @@ export class SidePanel {
   }
 
   /**
-   * @param {{session: object|null, n: number, inCall: boolean, stills: object[],
+   * @param {{session: object|null, inCall: boolean, stills: object[],
    *          isPending: (doc: string) => boolean}} view
    */
-  render({ session, n, inCall, stills, isPending }) {
+  render({ session, inCall, stills, isPending }) {
     this.empty.hidden = Boolean(session);
     this.body.hidden = !session;
     if (!session) {
       this.title.textContent = "";
       return;
     }
-    const text = `${t("booth")} ${n} \u00b7 ${session.ticket?.name_masked ?? ""}`;
+    const text = `${boothName(session)} \u00b7 ${session.ticket?.name_masked ?? ""}`;
     if (this.title.textContent !== text) this.title.textContent = text;
     for (const [doc, { button, status }] of Object.entries(this.docButtons)) {
       button.disabled = !inCall;

@@ -130,11 +130,11 @@ export class StillViewer {
     dialog.addEventListener("keydown", (event) => this.key(event));
   }
 
-  open(item, boothNumber) {
+  open(item, boothName) {
     this.image.src = item.url;
     this.image.alt = documentName(item.document);
     setLabel(this.title, "doc_" + item.document);
-    if (boothNumber) this.title.prepend(`${t("booth")} ${boothNumber} \u00b7 `);
+    if (boothName) this.title.prepend(`${boothName} \u00b7 `);
     this.dialog.dataset.stillId = item.id;
     this.reset();
     this.dialog.showModal();

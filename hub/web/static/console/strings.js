@@ -37,7 +37,7 @@ const CATALOG = {
   empty_slot: ["Slot {n} kosong", "Slot {n} empty"],
   empty_hint_online: ["Menunggu peserta berikutnya", "Waiting for the next participant"],
   empty_hint_offline: ["Pilih \u201cSiap\u201d untuk menerima peserta", "Choose \u201cOnline\u201d to take participants"],
-  tile_label: ["Bilik {n}: {name}", "Booth {n}: {name}"],
+  tile_label: ["{booth} (tombol {n}): {name}", "{booth} (key {n}): {name}"],
   slot_time: ["Jadwal {start}\u2013{end}", "Slot {start}\u2013{end}"],
   duration: ["Durasi", "Time in session"],
   booth: ["Bilik", "Booth"],
@@ -69,7 +69,7 @@ const CATALOG = {
   documents: ["Dokumen", "Documents"],
   request_still: ["Minta foto", "Request still"],
   still_pending: ["Menunggu foto…", "Waiting for still…"],
-  still_arrived: ["Foto {doc} diterima dari bilik {n}", "Still of {doc} arrived from booth {n}"],
+  still_arrived: ["Foto {doc} diterima dari {booth}", "Still of {doc} arrived from {booth}"],
   no_stills: ["Belum ada foto dokumen.", "No document stills yet."],
   open_still: ["Buka foto {doc}", "Open still {doc}"],
   zoom_in: ["Perbesar", "Zoom in"],
@@ -86,7 +86,7 @@ const CATALOG = {
   // Documents (doc_<id>) and outcomes (outcome_<id>) are named by the hub: see contract.js.
 
   close_session: ["Selesaikan sesi", "Close session"],
-  close_title: ["Selesaikan sesi bilik {n}", "Close session of booth {n}"],
+  close_title: ["Selesaikan sesi {booth}", "Close session of {booth}"],
   outcome: ["Hasil", "Outcome"],
   missing_docs: ["Dokumen yang kurang", "Missing documents"],
   reason: ["Alasan penolakan", "Reason for rejection"],
@@ -95,9 +95,12 @@ const CATALOG = {
   err_outcome_required: ["Pilih hasil.", "Choose an outcome."],
   err_missing_required: ["Pilih minimal satu dokumen yang kurang.", "Tick at least one missing document."],
   err_reason_required: ["Tulis alasan penolakan.", "Write the reason for rejection."],
-  closed_ok: ["Sesi bilik {n} selesai: {outcome}", "Session of booth {n} closed: {outcome}"],
-  new_session: ["Peserta baru di bilik {n}: {name}", "New participant at booth {n}: {name}"],
-  focused: ["Fokus ke bilik {n}", "Focused booth {n}"],
+  closed_ok: ["Sesi {booth} selesai: {outcome}", "Session of {booth} closed: {outcome}"],
+  new_session: [
+    "Peserta baru di {booth} (tombol {n}): {name}",
+    "New participant at {booth} (key {n}): {name}",
+  ],
+  focused: ["Fokus ke {booth}", "Focused {booth}"],
 
   err_generic: ["Gagal: {code}", "Failed: {code}"],
   err_forbidden: ["Tidak diizinkan.", "Not allowed."],

@@ -1,6 +1,7 @@
 // Up to five booth tiles. A session keeps its tile number (and so its key 1–5) for as long as it
-// is open; a new session takes the lowest free number. Tile elements live as long as their
-// session so that the <video> keeps playing while everything around it is updated in place.
+// is open, reloads included (SlotMemory); a new session takes the lowest free number. A tile is
+// named by its booth (the booth's name on the hub), never by its number. Tile elements live as
+// long as their session so that the <video> keeps playing while everything around it is updated.
 
 import { thumbnail } from "./stills.js";
 import { setLabel, t } from "./strings.js";
@@ -22,6 +23,38 @@ export function assignSlots(previous, sessionIds) {
     used.add(n);
   }
   return slots;
+}
+
+/** The tile numbers of one CS's open sessions, kept in the browser (localStorage) so that a
+ * reload or a new tab puts every session back on its key. Storage refused: numbers as before. */
+export class SlotMemory {
+  constructor(agentId, storage = globalThis.localStorage) {
+    this.key = `bilik.console.slots.${agentId}`;
+    this.storage = storage;
+  }
+
+  /** Map session id -> tile number, as last saved. */
+  load() {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(this.key) ?? "{}");
+      return new Map(Object.entries(saved).map(([id, n]) => [Number(id), Number(n)]));
+    } catch {
+      return new Map();
+    }
+  }
+
+  save(slots) {
+    try {
+      this.storage?.setItem(this.key, JSON.stringify(Object.fromEntries(slots)));
+    } catch {
+      // full or refused: the numbers hold until the next reload
+    }
+  }
+}
+
+/** What the CS calls a session's booth: its name on the hub (its id if it has none). */
+export function boothName(session) {
+  return session?.booth_name || session?.booth_id || "";
 }
 
 /** `m:ss`, or `h:mm:ss` from an hour on. */
@@ -155,7 +188,10 @@ class Tile {
     setData(this.root, "audio", audible ? "on" : "muted");
     setData(this.root, "framesDecoded", stats?.framesDecoded ?? 0);
     setData(this.root, "quality", stats?.quality ?? "none");
-    const label = t("tile_label", { n, name: ticket.name_masked ?? session.booking_code ?? "" });
+    const booth = boothName(session);
+    setData(this.root, "boothName", booth);
+    const name = ticket.name_masked ?? session.booking_code ?? "";
+    const label = t("tile_label", { n, booth, name });
     if (this.root.getAttribute("aria-label") !== label) this.root.setAttribute("aria-label", label);
 
     setText(this.key, String(n));
@@ -169,7 +205,9 @@ class Tile {
     const slotText = ticket.slot_start
       ? t("slot_time", { start: ticket.slot_start, end: ticket.slot_end })
       : "";
-    setText(this.slot, [session.booth_id, slotText].filter(Boolean).join(" \u00b7 "));
+    setText(this.slot, [booth, slotText].filter(Boolean).join(" \u00b7 "));
+    const boothId = session.booth_id ?? "";
+    if (this.slot.title !== boothId) this.slot.title = boothId;
     const started = Date.parse(session.started_at ?? session.assigned_at ?? "");
     setText(this.duration, Number.isNaN(started) ? "\u2014" : formatDuration((now - started) / 1000));
     const quality = stats?.quality ?? "none";
