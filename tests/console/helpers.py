@@ -104,5 +104,8 @@ class Console:
         return body["session"]
 
     def agent_token(self) -> str:
-        """A bearer token of the same CS (for checks from the test side; no CSRF needed)."""
+        """A bearer token of the same CS (for checks from the test side; no CSRF needed).
+
+        A new login: it ends the console's own login (the console says "signed in elsewhere").
+        """
         return self.api.login(self.agent.username, self.agent.password)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Browser, Locator, expect
 
 from tests.console.booth_peer import BoothPeer
 from tests.console.helpers import Console
@@ -303,3 +303,64 @@ def test_stills_come_back_after_a_reload_and_after_the_stream_drops(
     shown = thumbs.evaluate_all("nodes => nodes.map(n => Number(n.dataset.stillId))")
     assert shown == [still["id"] for still in listed["stills"]]  # each once, oldest first
 
+
+#: Records every RTCPeerConnection the page makes, to check that they are all closed.
+TRACK_PEER_CONNECTIONS = """
+    const Native = window.RTCPeerConnection;
+    window.peerConnections = [];
+    window.RTCPeerConnection = class extends Native {
+        constructor(...args) { super(...args); window.peerConnections.push(this); }
+    };
+"""
+
+
+def test_cs_signed_in_elsewhere_stops_calling_the_booth_and_says_so(
+    console: Console, booth_peers: Callable[[int], BoothPeer], browser: Browser
+) -> None:
+    page = console.page
+    page.add_init_script(TRACK_PEER_CONNECTIONS)
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    peer = booth_peers(0)
+    console.accept(1)
+    assert peer.connected.wait(10), "booth never connected"
+    wait_for(lambda: frames_decoded(console.tile(1)) > 5, 10, "video in the first console")
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+
+    # the same CS signs in on another PC (its own browser, its own cookies)
+    other_context = browser.new_context(
+        base_url=console.hub.base_url, permissions=["camera", "microphone"]
+    )
+    try:
+        other_page = other_context.new_page()
+        errors: list[str] = []
+        other_page.on("pageerror", lambda err: errors.append(str(err)))
+        other = Console(other_page, console.api, console.branch, console.seeder, console.hub)
+        other.login()
+
+        notice = page.locator("#login-error")
+        expect(notice).to_have_attribute("data-reason", "signed_in_elsewhere")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Akun Anda masuk di perangkat lain")
+        expect(notice.locator("small[lang=en]")).to_contain_text("signed in on another device")
+        expect(page.locator("#console-view")).to_be_hidden()
+        states = page.evaluate("window.peerConnections.map(pc => pc.signalingState)")
+        assert states and set(states) == {"closed"}, states
+
+        # the new console takes the call over
+        expect(other.tile(1)).to_have_attribute("data-session-id", str(session_id))
+        wait_for(lambda: peer.offers == 2, 10, "the new console's offer")
+        wait_for(lambda: frames_decoded(other.tile(1)) > 5, 10, "video in the new console")
+        # the old one neither offers nor reconnects (the flip came back every ~18 s)
+        page.wait_for_timeout(6_000)
+        assert peer.offers == 2
+        assert sockets == [], sockets
+        assert page.evaluate("window.peerConnections.length") == len(states)
+        expect(notice).to_have_attribute("data-reason", "signed_in_elsewhere")
+        expect(other.tile(1)).to_have_attribute("data-state", "in_call")
+        expect(other.page.locator("#stream-state")).to_have_attribute("data-up", "true")
+        assert not errors, errors
+    finally:
+        other_context.close()

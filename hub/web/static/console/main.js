@@ -31,6 +31,7 @@ class ConsoleApp {
   constructor(contract) {
     this.contract = contract;
     this.agent = null;
+    this.loginId = null; // this console's login (GET /me), to tell it from a newer one
     this.sessions = new Map(); // id -> S (open sessions of this CS)
     this.slots = new Map(); // id -> tile number 1..5
     this.slotMemory = null; // the same, kept across reloads (per CS)
@@ -96,12 +97,15 @@ class ConsoleApp {
     }
   }
 
-  showLogin(message = "") {
+  /** The login form, with `message` (text) or the bilingual notice `noticeKey` above it. */
+  showLogin(message = "", noticeKey = null) {
     $("#console-view").hidden = true;
     $("#login-view").hidden = false;
     const error = $("#login-error");
-    error.textContent = message;
-    error.hidden = !message;
+    if (noticeKey) setLabel(error, noticeKey);
+    else error.textContent = message;
+    error.dataset.reason = noticeKey ?? "";
+    error.hidden = !message && !noticeKey;
     document.body.dataset.view = "login";
     $("#login-username").focus();
   }
@@ -131,6 +135,7 @@ class ConsoleApp {
 
   enter(me) {
     this.agent = me.agent;
+    this.loginId = me.login_id ?? null;
     this.slotMemory = new SlotMemory(this.agent.id);
     this.slots = this.slotMemory.load();
     $("#login-view").hidden = true;
@@ -159,8 +164,9 @@ class ConsoleApp {
     this.render();
   }
 
-  /** Back to the login form; everything of the signed-out CS is dropped from the page. */
-  leave(message = "") {
+  /** Back to the login form; everything of the signed-out CS is dropped from the page: calls
+   * closed, timers stopped, no stream, so nothing is offered or sent for them any more. */
+  leave(message = "", noticeKey = null) {
     this.boothHealth?.stop();
     this.events?.stop();
     this.events = null;
@@ -173,8 +179,16 @@ class ConsoleApp {
     $("#self-view").srcObject = null;
     for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
     this.agent = null;
+    this.loginId = null;
     this.render();
-    this.showLogin(message);
+    this.showLogin(message, noticeKey);
+  }
+
+  /** The same CS signed in elsewhere and the hub ended this login: stop serving and say so. The
+   * stream is stopped here, before the hub's close, so it is not opened again. */
+  signedInElsewhere(msg) {
+    if (msg.login && msg.login === this.loginId) return; // this console is the new login
+    this.leave("", "signed_in_elsewhere");
   }
 
   async logout() {
@@ -233,7 +247,8 @@ class ConsoleApp {
   // ---- hub events ----------------------------------------------------------------------
 
   onMessage(msg) {
-    if (msg.type === "sessions") this.applySessions(msg.sessions ?? []);
+    if (msg.type === "signed_in_elsewhere") this.signedInElsewhere(msg);
+    else if (msg.type === "sessions") this.applySessions(msg.sessions ?? []);
     else if (msg.type === "signal") this.onSignal(msg.session_id, msg.data ?? {});
     else if (msg.type === "still") this.onStill(msg.session_id, msg.still);
     else if (msg.type === "agent" && msg.agent) {

@@ -101,6 +101,12 @@ const CATALOG = {
     "New participant at {booth} (key {n}): {name}",
   ],
   focused: ["Fokus ke {booth}", "Focused {booth}"],
+  signed_in_elsewhere: [
+    "Akun Anda masuk di perangkat lain. Konsol ini berhenti melayani peserta; " +
+      "masuk lagi di sini untuk mengambil alih.",
+    "Your account signed in on another device. This console stopped serving participants; " +
+      "sign in here again to take over.",
+  ],
 
   err_generic: ["Gagal: {code}", "Failed: {code}"],
   err_forbidden: ["Tidak diizinkan.", "Not allowed."],
