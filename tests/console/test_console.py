@@ -8,7 +8,7 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, expect
 
 from tests.console.helpers import Console
 
@@ -410,3 +410,32 @@ def test_tiles_name_their_booth_and_keep_their_key_across_a_reload(console: Cons
     console.press("3")
     expect(page.locator("#panel-title")).to_have_text(re.compile(r"^Bilik Anggrek \u00b7 Ci"))
 
+
+def test_console_opened_in_a_second_tab_takes_over_from_the_first(
+    console: Console, context: BrowserContext
+) -> None:
+    """Two tabs share the browser's login cookie (the hub sees one login): the newer serves."""
+    console.login()
+    console.go_online()
+    session_id = console.participant(0)
+    console.accept(1)
+    first = console.page
+    sockets: list[str] = []
+    first.on("websocket", lambda ws: sockets.append(ws.url))
+
+    second = context.new_page()
+    second.goto("/console")  # signed in already: the console, no login form
+    expect(second.locator("#console-view")).to_be_visible()
+    expect(second.locator(f"article.tile[data-session-id='{session_id}']")).to_be_visible()
+
+    notice = first.locator("#login-error")
+    expect(notice).to_have_attribute("data-reason", "open_in_other_tab")
+    expect(notice).to_contain_text("tab lain")
+    expect(notice.locator("small[lang=en]")).to_contain_text("another tab")
+    expect(first.locator("#console-view")).to_be_hidden()
+    assert first.evaluate("window.bilikConsole.events === null")  # its stream is closed
+    assert first.evaluate("window.bilikConsole.calls.size") == 0
+    first.wait_for_timeout(3000)
+    assert sockets == []  # and not opened again
+    expect(second.locator("#stream-state")).to_have_attribute("data-up", "true")
+    assert console.session(session_id, 0)["state"] == "connecting"  # the session is unharmed

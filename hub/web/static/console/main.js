@@ -48,6 +48,7 @@ class ConsoleApp {
     this.stats = new Map(); // id -> last Call.sample()
     this.media = new LocalMedia();
     this.events = null;
+    this.tabs = null; // BroadcastChannel to the console's other tabs in this browser
     this.streamWasDown = false;
     this.timers = [];
 
@@ -153,6 +154,7 @@ class ConsoleApp {
       onRefused: () => this.leave(t("err_unauthorized")),
     });
     this.events.start();
+    this.claimTab();
     this.media.start().then((stream) => {
       const self = $("#self-view");
       self.srcObject = stream;
@@ -167,6 +169,8 @@ class ConsoleApp {
   /** Back to the login form; everything of the signed-out CS is dropped from the page: calls
    * closed, timers stopped, no stream, so nothing is offered or sent for them any more. */
   leave(message = "", noticeKey = null) {
+    this.tabs?.close();
+    this.tabs = null;
     this.boothHealth?.stop();
     this.events?.stop();
     this.events = null;
@@ -189,6 +193,17 @@ class ConsoleApp {
   signedInElsewhere(msg) {
     if (msg.login && msg.login === this.loginId) return; // this console is the new login
     this.leave("", "signed_in_elsewhere");
+  }
+
+  /** Tabs of one browser share its login cookie, so the hub cannot tell them apart: the newest
+   * console tab serves, the older ones stop as if signed in elsewhere. */
+  claimTab() {
+    this.tabs?.close();
+    this.tabs = new BroadcastChannel("bilik-console");
+    this.tabs.onmessage = (event) => {
+      if (event.data === "entered") this.leave("", "open_in_other_tab");
+    };
+    this.tabs.postMessage("entered");
   }
 
   async logout() {

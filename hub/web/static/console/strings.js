@@ -107,6 +107,11 @@ const CATALOG = {
     "Your account signed in on another device. This console stopped serving participants; " +
       "sign in here again to take over.",
   ],
+  open_in_other_tab: [
+    "Konsol dibuka di tab lain; tab ini berhenti melayani peserta. Muat ulang untuk melayani di sini.",
+    "The console was opened in another tab; this tab stopped serving participants. " +
+      "Reload to serve here.",
+  ],
 
   err_generic: ["Gagal: {code}", "Failed: {code}"],
   err_forbidden: ["Tidak diizinkan.", "Not allowed."],
