@@ -83,7 +83,9 @@ def test_code_from_the_cli_gives_a_new_booth_a_working_token(
         assert row.expires_at - row.created_at == dt.timedelta(minutes=15)  # the default
         assert code not in row.code_hash and code.replace("-", "") not in row.code_hash
         events = db.scalars(
-            select(AuditEvent).where(AuditEvent.subject == f"booth:{branch.id}-07")
+            select(AuditEvent)
+            .where(AuditEvent.subject == f"booth:{branch.id}-07")
+            .order_by(AuditEvent.seq)
         ).all()
     actions = [e.action for e in events]
     assert actions == ["enroll_code_issued", "booth_enrolled"]
