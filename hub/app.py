@@ -56,6 +56,13 @@ ROUTERS = (
 )
 
 
+def app_for_worker() -> FastAPI:
+    """One worker of `bilik-hub serve --workers N` (uvicorn calls this in each process)."""
+    from hub.settings import settings_for_worker
+
+    return create_app(settings_for_worker())
+
+
 def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
     """Build the hub for `settings`; the database schema is created if missing.
 

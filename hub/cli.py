@@ -1,6 +1,7 @@
 """`bilik-hub`: run the hub and look after its data.
 
     bilik-hub serve [--config PATH] [--host H] [--port P] [--database-url URL] [--no-upgrade]
+                    [--workers N]
     bilik-hub db upgrade [--config PATH] [--database-url URL]
     bilik-hub db current [--config PATH] [--database-url URL]
     bilik-hub db revision -m MESSAGE
@@ -46,11 +47,15 @@ if TYPE_CHECKING:  # the CLI imports the database layer only for the commands th
     from sqlalchemy.orm import Session
 
 
-def _settings(args: argparse.Namespace) -> HubSettings:
+def _config_path(args: argparse.Namespace) -> str | Path | None:
     path = args.config or os.environ.get("BILIK_HUB_CONFIG")
     if path is None and DEFAULT_PATH.exists():
         path = DEFAULT_PATH
-    settings = load_settings(path)
+    return path
+
+
+def _settings(args: argparse.Namespace) -> HubSettings:
+    settings = load_settings(_config_path(args))
     return settings.with_overrides(
         database_url=args.database_url,
         host=getattr(args, "host", None),
@@ -69,6 +74,8 @@ def _serve(args: argparse.Namespace) -> int:
     logging.config.dictConfig(config)
     if not _schema_ready(settings.database_url, upgrade=not args.no_upgrade):
         return 1
+    if args.workers > 1:
+        return _serve_workers(args, settings, config)
     app = create_app(settings)
     # Keep start-up objects out of the garbage collector's full passes: otherwise one walks all
     # of FastAPI's and SQLAlchemy's objects every so often, inside some request (~20 ms).
@@ -102,6 +109,47 @@ def _serve(args: argparse.Namespace) -> int:
     )
     server.run()
     return 0 if server.started else 3  # uvicorn's STARTUP_FAILURE
+
+
+def _serve_workers(args: argparse.Namespace, settings: HubSettings, log_config: dict) -> int:
+    """`--workers N`: N hub processes accept on one socket (uvicorn's supervisor restarts a
+    worker that dies). Each worker builds its app from the same config file and overrides
+    (hub.settings.WORKER_ENV), never from secrets copied into the environment."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from common.sd_notify import SystemdNotifier
+    from hub.settings import WORKER_ENV
+
+    os.environ[WORKER_ENV] = json.dumps(
+        {
+            "config": str(_config_path(args) or ""),
+            "overrides": {
+                "database_url": args.database_url,
+                "host": getattr(args, "host", None),
+                "port": getattr(args, "port", None),
+            },
+        }
+    )
+    config = uvicorn.Config(
+        "hub.app:app_for_worker",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_config=log_config,
+        ssl_certfile=settings.tls_certfile or None,
+        ssl_keyfile=settings.tls_keyfile or None,
+    )
+    try:
+        sock = config.bind_socket()
+    except SystemExit:
+        return 3  # uvicorn said why (address in use) in one line
+    notifier = SystemdNotifier.from_env()
+    notifier.ready()  # the socket listens: connections wait in its backlog for the workers
+    Multiprocess(config, sockets=[sock]).run()
+    notifier.stopping()
+    return 0
 
 
 def _schema_ready(database_url: str, upgrade: bool) -> bool:
@@ -442,6 +490,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="hub processes sharing the port (a central hub on PostgreSQL; default 1)",
+    )
     serve.add_argument(
         "--no-upgrade",
         action="store_true",

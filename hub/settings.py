@@ -6,6 +6,8 @@ fix instead of surfacing later as a strange refusal at a booth.
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -75,6 +77,16 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "still_retention_days": (1, 3650),
     "enroll_code_minutes": (1, 7 * 24 * 60),
 }
+
+
+#: How `bilik-hub serve --workers N` tells each worker process where its settings are.
+WORKER_ENV = "BILIK_HUB_WORKER"
+
+
+def settings_for_worker() -> HubSettings:
+    """The settings `serve --workers` started this worker with (the config path, overrides)."""
+    spec = json.loads(os.environ[WORKER_ENV])
+    return load_settings(spec["config"] or None).with_overrides(**spec["overrides"])
 
 
 def load_settings(path: Path | str | None) -> HubSettings:

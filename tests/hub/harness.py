@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,10 @@ class HubProcess:
         log_path: Path,
         scheme: str = "http",
         ca_file: Path | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
-        """`scheme="https"` with the `ca_file` that signed the hub's certificate."""
+        """`scheme="https"` with the `ca_file` that signed the hub's certificate; `extra_args`
+        for `serve` (e.g. `--workers 2`)."""
         self.config = config
         self.base_url = f"{scheme}://127.0.0.1:{port}"
         self.ws_url = f"{'wss' if scheme == 'https' else 'ws'}://127.0.0.1:{port}"
@@ -82,7 +85,15 @@ class HubProcess:
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [str(BILIK_HUB), "serve", "--config", str(config), "--log-level", "warning"],
+            [
+                str(BILIK_HUB),
+                "serve",
+                "--config",
+                str(config),
+                "--log-level",
+                "warning",
+                *extra_args,
+            ],
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -1,11 +1,12 @@
-"""Two hub processes on one SQLite file dispatching at the same time never assign twice."""
+"""Two hub processes on one database (a SQLite file, a PostgreSQL database) dispatching at the
+same time never assign twice, and a change made through one reaches streams held by the other."""
 
 from __future__ import annotations
 
 import collections
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,9 +23,11 @@ BOOTHS, AGENTS, CAPACITY = 30, 4, 5
 
 
 @pytest.fixture(scope="module")
-def twin_hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[HubProcess]]]:
+def twin_hubs(
+    tmp_path_factory: pytest.TempPathFactory, new_hub_database: Callable[[str], str]
+) -> Iterator[tuple[str, list[HubProcess]]]:
     directory: Path = tmp_path_factory.mktemp("twin")
-    database_url = f"sqlite:///{directory / 'shared.db'}"
+    database_url = new_hub_database("twin")
     Seeder(database_url)  # create the schema once before both start
     hubs = []
     try:
