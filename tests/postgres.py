@@ -2,7 +2,8 @@
 
 `initdb` into a fresh temporary directory, `pg_ctl start` on a free loopback port with its socket
 in that directory, and `stop()` ends exactly that server and removes the directory: no system
-service, no Docker, nothing left behind. Durability is switched off (`fsync`, synchronous commit,
+service, no Docker, nothing left behind (a detached watchdog does the same if the test run is
+killed before it can call `stop()`). Durability is switched off (`fsync`, synchronous commit,
 full-page writes): a test cluster never survives a crash, and it starts and commits faster.
 
 PostgreSQL refuses to run as root. As root (CI, a developer's container) the cluster runs as an
@@ -14,11 +15,13 @@ authentication, loopback only), so the hub and the tests connect the same way in
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -87,6 +90,7 @@ class PostgresCluster:
         self.port = 0
         self.started_in = 0.0  # seconds from initdb to accepting connections
         self._databases: set[str] = set()
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # the server ---------------------------------------------------------------------------
 
@@ -120,6 +124,7 @@ class PostgresCluster:
             )  # fmt: skip
             if done.returncode == 0:
                 self.started_in = time.monotonic() - started
+                self._watch()
                 return
             if "already in use" not in self._log_tail() or attempt == 4:
                 raise RuntimeError(
@@ -138,6 +143,7 @@ class PostgresCluster:
                 )  # fmt: skip
                 if done.returncode == 0:
                     break
+        self._unwatch()
         if keep_log and self.log_path.exists():
             shutil.copyfile(self.log_path, keep_log)
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -181,7 +187,7 @@ class PostgresCluster:
             conf.write("\n# tests/postgres.py\n")
             conf.writelines(f"{k} = {v}\n" for k, v in settings.items())
 
-    def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _command(self, program: str, *args: str) -> list[str]:
         command = [str(self.bindir / program), *args]
         if self._owner:  # as root: the same command as the unprivileged owner of the cluster
             command = [
@@ -192,13 +198,19 @@ class PostgresCluster:
                 "--",
                 *command,
             ]
+        return command
+
+    def _env(self) -> dict[str, str]:
         env = {**os.environ, "LC_ALL": "C"}  # English messages: start() reads the log
         if self._owner:
             env.update(HOME=str(self.directory), USER=self._owner.pw_name)
+        return env
+
+    def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            command,
+            self._command(program, *args),
             cwd=self.directory,  # readable by the owner, unlike root's working directory
-            env=env,
+            env=self._env(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -207,6 +219,29 @@ class PostgresCluster:
         if check and done.returncode != 0:
             raise RuntimeError(f"{program} failed: {done.stdout}{done.stderr}")
         return done
+
+    def _watch(self) -> None:
+        """A detached shell that stops the server and removes its directory once this process
+        is gone without calling stop() (pytest killed by SIGTERM or SIGKILL, a `timeout`), so
+        no orphaned server keeps running; stop() ends it first."""
+        script = 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; "$@"; rm -rf "$BILIK_PG_DIR"'
+        stop = self._command("pg_ctl", "stop", "--mode", "immediate", "--pgdata", str(self.data))
+        self._watchdog = subprocess.Popen(
+            ["sh", "-c", script, str(os.getpid()), *stop],
+            cwd=self.directory,
+            env={**self._env(), "BILIK_PG_DIR": str(self.directory)},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # never hold the test run's output open
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # outlives a signal sent to the test run's process group
+        )
+
+    def _unwatch(self) -> None:
+        if self._watchdog and self._watchdog.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._watchdog.pid, signal.SIGKILL)  # the shell and its `sleep`
+            self._watchdog.wait(5)
+        self._watchdog = None
 
     def _log_tail(self, chars: int = 2000) -> str:
         try:
