@@ -10,6 +10,9 @@ from typing import Any
 
 from contract.errors import ErrorCode
 
+#: Seconds a client waits before retrying an `unavailable` answer (HTTP Retry-After, streams).
+RETRY_AFTER = 5
+
 
 class ApiError(Exception):
     """Raise anywhere in a request; the handler turns it into `{"error": {code, params}}`."""

@@ -11,10 +11,13 @@ may send its login token as a cookie instead (hub.api.console_auth, with a CSRF 
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from contract.states import STAFF_ROLES, Role
@@ -45,6 +48,33 @@ def get_read_db(request: Request) -> Iterator[Session]:
         yield db
     finally:
         db.close()
+
+
+class ReleasingRoute(APIRoute):
+    """A route whose database sessions give their connection back as soon as the route function
+    returns. FastAPI validates a sync route's answer on a worker thread *after* the function and
+    closes `Depends` sessions only after that: under load, finished requests held every pooled
+    connection while waiting for a thread, and the threads waited for a connection (the pool
+    timed out, `unavailable`). Answers are views built inside the route, so nothing is read
+    after the close."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _closing_sessions(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _closing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            for value in kwargs.values():
+                if isinstance(value, Session):
+                    value.close()  # the dependency's own close later is a no-op
+
+    return run
 
 
 DbSession = Annotated[Session, Depends(get_db)]

@@ -13,11 +13,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.errors import ErrorCode
-from hub.errors import ApiError, error_body
+from hub.errors import RETRY_AFTER, ApiError, error_body
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER = 5  # seconds
 _CODE_OF_STATUS = {
     401: ErrorCode.UNAUTHORIZED,
     403: ErrorCode.FORBIDDEN,

@@ -13,17 +13,19 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import WebSocket
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
+from contract.errors import ErrorCode
 from hub.container import HubContext
 from hub.domain.access import Principal
-from hub.errors import error_body
+from hub.errors import RETRY_AFTER, ApiError, error_body
 from hub.realtime import outbox, presence
 from hub.realtime.broadcast import Topic
 from hub.services.credentials import hash_token, still_valid
@@ -31,7 +33,15 @@ from hub.services.credentials import hash_token, still_valid
 log = logging.getLogger(__name__)
 
 #: WebSocket close codes for refusals (the HTTP status + 4000).
-CLOSE_CODES = {"unauthorized": 4401, "booth_mismatch": 4403, "forbidden": 4403}
+#: `unavailable` is RFC 6455's 1013 "try again later": the client reconnects after retry_after.
+CLOSE_CODES = {
+    "unauthorized": 4401,
+    "booth_mismatch": 4403,
+    "forbidden": 4403,
+    "unavailable": 1013,
+}
+
+T = TypeVar("T")
 
 
 class Feed:
@@ -98,6 +108,24 @@ async def refuse(websocket: WebSocket, code: str, params: dict[str, Any] | None 
     """Accept, explain, close: a refused handshake would reach the client as a bare 403."""
     await websocket.send_json({"type": "error", **error_body(code, params)})
     await websocket.close(code=CLOSE_CODES.get(code, 4400))
+
+
+async def admit(websocket: WebSocket, check: Callable[..., T], *args: Any) -> T | None:
+    """Accept the connection, then run the credential `check` on a worker thread. A refusal is
+    told in the error shape before the close: the check's own (unauthorized, forbidden), or
+    `unavailable` while the database is away (the client retries; nothing in the log but a line).
+    None when refused."""
+    await websocket.accept()
+    try:
+        return await run_in_threadpool(check, *args)
+    except ApiError as err:
+        await refuse(websocket, err.code, err.params)
+    except (DBAPIError, PoolTimeout) as err:
+        log.warning(
+            "event stream refused, database unavailable: %s", str(err).splitlines()[0][:200]
+        )
+        await refuse(websocket, ErrorCode.UNAVAILABLE, {"retry_after": RETRY_AFTER})
+    return None
 
 
 async def _drain(websocket: WebSocket) -> None:

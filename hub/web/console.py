@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse
 
+from hub.api.deps import ReleasingRoute
 from hub.errors import ApiError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "console"
@@ -43,7 +44,7 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter(tags=["console"], include_in_schema=False)
+router = APIRouter(tags=["console"], include_in_schema=False, route_class=ReleasingRoute)
 
 
 def _static_file(name: str) -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.deps import AdminAuth, DbSession, Hub, ReadDb
+from hub.api.deps import AdminAuth, DbSession, Hub, ReadDb, ReleasingRoute
 from hub.api.schemas import (
     BoothIn,
     BranchesAnswer,
@@ -23,7 +23,7 @@ from hub.errors import ApiError
 from hub.services import accounts
 from hub.services.enrollment import EnrollmentError, issue_code
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ReleasingRoute)
 
 
 def _refused(err: ValueError) -> ApiError:

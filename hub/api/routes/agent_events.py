@@ -13,19 +13,18 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.console_auth import check_same_origin, session_cookie
+from hub.api.deps import ReleasingRoute
 from hub.container import HubContext
 from hub.domain.access import Principal, check_own_account
-from hub.errors import ApiError
 from hub.realtime import presence, streams
 from hub.realtime.broadcast import agent_topic
 from hub.services.credentials import authenticate
 from hub.services.serializers import agent_sessions_view, agent_view
 from hub.store.models import Agent, Branch
 
-router = APIRouter(tags=["agent events"])
+router = APIRouter(tags=["agent events"], route_class=ReleasingRoute)
 
 
 class AgentFeed(streams.Feed):
@@ -59,11 +58,9 @@ def _authorize(
 @router.websocket("/api/v1/agents/{agent_id}/events")
 async def agent_events(websocket: WebSocket, agent_id: str, token: str | None = None) -> None:
     hub: HubContext = websocket.app.state.hub
-    await websocket.accept()
-    try:
-        principal, credential = await run_in_threadpool(_authorize, hub, websocket, token, agent_id)
-    except ApiError as err:
-        await streams.refuse(websocket, err.code, err.params)
+    admitted = await streams.admit(websocket, _authorize, hub, websocket, token, agent_id)
+    if admitted is None:
         return
+    principal, credential = admitted
     feed = AgentFeed(hub, principal, credential)
     await streams.serve(websocket, hub, feed, [agent_topic(agent_id)])

@@ -8,12 +8,21 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from hub.api.console_auth import clear_login_cookies, set_login_cookies
-from hub.api.deps import CsAuth, DbSession, Hub, ReadDb, ReaderAuth, StaffAuth, presented_token
+from hub.api.deps import (
+    CsAuth,
+    DbSession,
+    Hub,
+    ReadDb,
+    ReaderAuth,
+    ReleasingRoute,
+    StaffAuth,
+    presented_token,
+)
 from hub.api.schemas import AgentAnswer, LoginAnswer, MeAnswer, Ok, QueueAnswer, SessionsAnswer
 from hub.services import staff
 from hub.services.credentials import AGENT_TOKEN_LIFETIME, account_role, login_id
 
-router = APIRouter(prefix="/api/v1", tags=["agents"])
+router = APIRouter(prefix="/api/v1", tags=["agents"], route_class=ReleasingRoute)
 
 
 class LoginRequest(BaseModel):

@@ -12,11 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
+from hub.api.deps import ReleasingRoute
 from hub.container import HubContext
 from hub.domain.access import Principal, check_own_booth
-from hub.errors import ApiError
 from hub.realtime import presence, streams
 from hub.realtime.broadcast import booth_topic, branch_topic
 from hub.services.credentials import TOUCH_INTERVAL, authenticate, touch_booth
@@ -24,7 +23,7 @@ from hub.services.serializers import session_view
 from hub.services.transitions import open_session_of_booth
 from hub.store.models import ServiceSession
 
-router = APIRouter(tags=["booth events"])
+router = APIRouter(tags=["booth events"], route_class=ReleasingRoute)
 
 
 class BoothFeed(streams.Feed):
@@ -64,11 +63,8 @@ def _authorize(hub: HubContext, token: str | None, booth_id: str) -> Principal:
 @router.websocket("/api/v1/booths/{booth_id}/events")
 async def booth_events(websocket: WebSocket, booth_id: str, token: str | None = None) -> None:
     hub: HubContext = websocket.app.state.hub
-    await websocket.accept()
-    try:
-        principal = await run_in_threadpool(_authorize, hub, token, booth_id)
-    except ApiError as err:
-        await streams.refuse(websocket, err.code, err.params)
+    principal = await streams.admit(websocket, _authorize, hub, token, booth_id)
+    if principal is None:
         return
     topics = [branch_topic(principal.branch_id or ""), booth_topic(booth_id)]
     await streams.serve(websocket, hub, BoothFeed(hub, principal, token or ""), topics)

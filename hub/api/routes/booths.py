@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, ReaderAuth
+from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, ReaderAuth, ReleasingRoute
 from hub.api.schemas import BoothOut, BoothsAnswer
 from hub.services import booths
 
-router = APIRouter(prefix="/api/v1", tags=["booths"])
+router = APIRouter(prefix="/api/v1", tags=["booths"], route_class=ReleasingRoute)
 
 
 class Heartbeat(BaseModel):

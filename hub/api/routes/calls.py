@@ -9,12 +9,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from contract.states import DOCUMENTS, Document, Outcome
-from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub
+from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub, ReleasingRoute
 from hub.api.schemas import Ok, SessionAnswer, SessionsAnswer
 from hub.domain.access import check_own_account
 from hub.services import calls
 
-router = APIRouter(prefix="/api/v1", tags=["call"])
+router = APIRouter(prefix="/api/v1", tags=["call"], route_class=ReleasingRoute)
 
 MAX_SDP = 100_000  # characters; a full SDP with candidates is a few kB
 

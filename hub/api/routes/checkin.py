@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hub.api.deps import BoothAuth, DbSession, Hub
+from hub.api.deps import BoothAuth, DbSession, Hub, ReleasingRoute
 from hub.api.schemas import CheckinAnswer, LookupAnswer, TicketQuery
 from hub.services import checkin
 
-router = APIRouter(prefix="/api/v1/checkins", tags=["check-in"])
+router = APIRouter(prefix="/api/v1/checkins", tags=["check-in"], route_class=ReleasingRoute)
 
 
 def _fields(query: TicketQuery) -> checkin.TicketQueryFields:

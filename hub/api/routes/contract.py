@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from contract.states import Document, Outcome
+from hub.api.deps import ReleasingRoute
 from hub.api.schemas import ContractAnswer
 from hub.domain.checklist import ALWAYS_REQUIRED, NPWP_THRESHOLD_RUPIAH
 
-router = APIRouter(prefix="/api/v1", tags=["contract"])
+router = APIRouter(prefix="/api/v1", tags=["contract"], route_class=ReleasingRoute)
 
 #: The names staff read in the console (Indonesian as the agency names them, then English).
 DOCUMENT_LABELS = {

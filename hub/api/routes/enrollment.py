@@ -11,7 +11,7 @@ import logging
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from hub.api.deps import DbSession, Hub
+from hub.api.deps import DbSession, Hub, ReleasingRoute
 from hub.api.schemas import EnrollAnswer
 from hub.errors import ApiError
 from hub.services import rate_limits
@@ -19,7 +19,7 @@ from hub.services.enrollment import FAILURES_PER_MINUTE, RATE_WINDOW, redeem_cod
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1", tags=["enrollment"])
+router = APIRouter(prefix="/api/v1", tags=["enrollment"], route_class=ReleasingRoute)
 
 
 class EnrollRequest(BaseModel):

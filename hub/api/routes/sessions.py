@@ -8,12 +8,20 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, SupervisorAuth
+from hub.api.deps import (
+    AnyPrincipal,
+    BoothAuth,
+    DbSession,
+    Hub,
+    ReadDb,
+    ReleasingRoute,
+    SupervisorAuth,
+)
 from hub.api.schemas import MaybeSession, SessionAnswer
 from hub.domain.access import check_own_booth
 from hub.services import sessions, supervision
 
-router = APIRouter(prefix="/api/v1", tags=["sessions"])
+router = APIRouter(prefix="/api/v1", tags=["sessions"], route_class=ReleasingRoute)
 
 
 @router.post("/sessions/{session_id}/enqueue", response_model=SessionAnswer)

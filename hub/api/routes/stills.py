@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from contract.states import Document
-from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub, ReadDb
+from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub, ReadDb, ReleasingRoute
 from hub.api.schemas import StillAnswer, StillRequestAnswer, StillsAnswer
 from hub.errors import ApiError
 from hub.services import stills
 
-router = APIRouter(prefix="/api/v1", tags=["stills"])
+router = APIRouter(prefix="/api/v1", tags=["stills"], route_class=ReleasingRoute)
 
 
 class StillRequestBody(BaseModel):
