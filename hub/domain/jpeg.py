@@ -1,16 +1,17 @@
 """Is an upload a JPEG the console can show? Its structure first, then a real decode.
 
 The header walk finds the frame size before anything is decoded, so a small file declaring an
-enormous picture (a decompression bomb) is refused without allocating it; the decode (OpenCV,
-as on the booth) then proves the data really is a picture.
+enormous picture (a decompression bomb) is refused without allocating it. The decode then proves
+the data really is a picture of that size: libjpeg-turbo in strict mode (simplejpeg) turns its
+"premature end of data" warning into an error, so a 640x480 picture whose header was rewritten to
+say 7000x7000 is refused (OpenCV and Pillow both pad it to the declared size without a word).
 """
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
+import simplejpeg
 
-MAX_PIXELS = 50_000_000  # a 50-megapixel still; booth cameras give at most ~12
+MAX_PIXELS = 4096 * 4096  # 16.8 megapixels; booth cameras give at most ~12
 
 # Start-of-frame markers: SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
 _SOF = {0xC0 + n for n in range(16)} - {0xC4, 0xC8, 0xCC}
@@ -65,8 +66,10 @@ def check_jpeg(data: bytes) -> tuple[int, int]:
         raise TooManyPixels(f"{width}x{height}")
     if data.rfind(b"\xff\xd9") < 0:
         raise NotJpeg("no end-of-image marker (truncated)")
-    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION  # the header's size, as stored
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    if image is None or image.shape[1] != width or image.shape[0] != height:
-        raise NotJpeg("does not decode")
+    try:  # luma only: every component's data is still read, the colour conversion is skipped
+        image = simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True)
+    except ValueError as err:  # also raised for libjpeg's recoverable errors, in strict mode
+        raise NotJpeg(f"does not decode: {err}") from err
+    if image.shape[:2] != (height, width):
+        raise NotJpeg("decodes to another size than its header says")
     return width, height

@@ -184,6 +184,24 @@ def test_a_jpeg_declaring_a_giant_picture_is_refused_without_decoding_it(
     assert (response.status_code, response.json()["error"]["code"]) == (413, "too_large")
 
 
+def test_a_small_jpeg_whose_header_claims_a_large_picture_is_not_an_image(
+    api: Api, seeder: Seeder, staffed: BranchInfo
+):
+    """640x480 of data under a header saying 4000x3000 (within the size limit): decoders pad
+    the missing rows with grey; the hub refuses it instead of storing a 12-megapixel still."""
+    cs = go_online(api, staffed, 0)
+    session = in_call(api, seeder, staffed, 0, cs)
+    request_id = request_still(api, cs, session["id"])
+    data = bytearray(jpeg(640, 480))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = (3000).to_bytes(2, "big") + (4000).to_bytes(2, "big")
+    response = upload(api, staffed.booths[0].token, session["id"], request_id, bytes(data))
+    assert (response.status_code, response.json()["error"]["code"]) == (415, "not_an_image")
+    real = upload(api, staffed.booths[0].token, session["id"], request_id, jpeg(1920, 1080))
+    assert real.status_code == 201, real.text
+    assert (real.json()["still"]["width"], real.json()["still"]["height"]) == (1920, 1080)
+
+
 def test_upload_with_another_content_type_is_not_an_image(
     api: Api, seeder: Seeder, staffed: BranchInfo
 ):
