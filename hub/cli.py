@@ -244,13 +244,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from hub.services.ticket_import import import_file
+    from hub.services.ticket_import import ImportFileError, import_tickets, read_text
     from hub.store.database import open_database
 
+    try:  # read before opening the database: a wrong path is told without touching it
+        text = read_text(Path(args.file), args.encoding)
+    except ImportFileError as err:
+        print(err, file=sys.stderr)
+        return 2
     settings = _settings(args)
     sessions = open_database(settings.database_url)
     with sessions() as db:
-        report = import_file(db, Path(args.file))
+        report = import_tickets(db, text)
         if not report.ok:
             db.rollback()
             for error in report.errors:
@@ -524,7 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = with_database(commands.add_parser("import-tickets", help="import tickets from CSV"))
     imp.add_argument("file", help="CSV: " + "booking_code,nik,name,branch_id,date,"
-                     "slot_start,slot_end[,priority]")  # fmt: skip
+                     "slot_start,slot_end[,priority]; separated by , or ;")  # fmt: skip
+    imp.add_argument("--encoding", help="the file's encoding when it is not UTF-8 or UTF-16 "
+                     "with a BOM, e.g. cp1252 or latin-1")  # fmt: skip
     imp.set_defaults(run=_import)
 
     audit_cmd = commands.add_parser("audit", help="audit trail tools")
