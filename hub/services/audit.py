@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from hub.domain.masking import mask_name, mask_nik
@@ -155,9 +155,17 @@ class ChainReport:
 
 
 def verify_chain(db: Session) -> ChainReport:
-    """Recompute every link from the start; the head row must match the last event too."""
+    """Recompute every link from the start; the head row must match the last event too.
+
+    The head is read first and only events up to it are checked: on PostgreSQL each statement
+    sees what was committed when it began, so a write committed during the walk (event and head
+    together) would otherwise look like a removed or an unlinked event. Events past the head are
+    then a finding only if the head still has not moved."""
+    head_seq, head_hash = _head(db)
     prev, expected_seq, count = GENESIS, 1, 0
-    events = db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(500)
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.seq <= head_seq).order_by(AuditEvent.seq)
+    ).yield_per(500)
     for row in events:
         if row.seq != expected_seq:
             return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
@@ -169,8 +177,15 @@ def verify_chain(db: Session) -> ChainReport:
         if link_hash(prev, content) != row.hash:
             return ChainReport(False, count, row.seq, "content does not match its hash")
         prev, expected_seq, count = row.hash, expected_seq + 1, count + 1
-    head = db.get(AuditHead, HEAD_ID)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (count, prev):
         return ChainReport(False, count, count + 1, "events after the last one were removed")
+    beyond = db.scalar(select(func.count()).where(AuditEvent.seq > head_seq))
+    if beyond and _head(db)[0] == head_seq:
+        return ChainReport(False, count, head_seq + 1, "events after the head are not chained")
     return ChainReport(True, count)
+
+
+def _head(db: Session) -> tuple[int, str]:
+    """(seq, hash) of the chain's head row as committed now (not the session's cached copy)."""
+    row = db.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).first()
+    return (row.seq, row.hash) if row else (0, GENESIS)

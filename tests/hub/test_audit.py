@@ -78,6 +78,23 @@ def test_removed_last_event_is_detected(database):
         assert not audit.verify_chain(db).ok
 
 
+def test_an_event_appended_without_moving_the_head_is_detected(database):
+    _, sessions = database
+    with sessions.begin() as db:
+        last = db.get(AuditEvent, 5)
+        at, details = utc_now(), '{"booking_code":"C6"}'
+        content = audit.canonical_content(6, at, "booth:tgc-01", "check_in", "session:6", details)
+        db.add(
+            AuditEvent(
+                seq=6, at=at, actor="booth:tgc-01", action="check_in", subject="session:6",
+                details=details, prev_hash=last.hash, hash=audit.link_hash(last.hash, content),
+            )
+        )  # fmt: skip
+    with sessions() as db:
+        report = audit.verify_chain(db)
+    assert (report.ok, report.bad_seq) == (False, 6), report
+
+
 def test_rehashed_forgery_still_breaks_the_next_link(database):
     _, sessions = database
     with sessions.begin() as db:
