@@ -93,11 +93,18 @@ def request_still(
     return {"request_id": request_id}
 
 
+def check_upload(hub: HubContext, session_id: int, booth: Principal, request_id: str) -> None:
+    """Refuse an upload that would not be taken before its body is read, in a read transaction
+    of its own: the body can take long to arrive, and no lock may wait for it."""
+    with hub.read() as db:
+        pending_request(db, session_id, booth, request_id, lock=False)
+
+
 def pending_request(
-    db: Session, session_id: int, booth: Principal, request_id: str
+    db: Session, session_id: int, booth: Principal, request_id: str, lock: bool | None = None
 ) -> tuple[ServiceSession, StillRequest]:
-    """The booth's session and the still request an upload answers (checked before reading it)."""
-    session = load_session(db, session_id, booth, SessionNeed.AS_BOOTH)
+    """The booth's session and the still request an upload answers."""
+    session = load_session(db, session_id, booth, SessionNeed.AS_BOOTH, lock=lock)
     still_request = db.get(StillRequest, request_id)
     if still_request is None or still_request.session_id != session.id:
         raise ApiError("not_found")
@@ -123,11 +130,14 @@ def _write_file(data_dir: Path, session_id: int, data: bytes) -> str:
 def store(
     hub: HubContext,
     db: Session,
-    session: ServiceSession,
-    request: StillRequest,
-    booth_id: str,
+    session_id: int,
+    booth: Principal,
+    request_id: str,
     data: bytes,
 ) -> dict[str, Any]:
+    """Check the picture (no transaction yet: decoding takes a while), then take the branch's
+    turn, check the request again (the call may have ended meanwhile) and store it."""
+    booth_id = booth.id
     try:
         width, height = check_jpeg(data)
     except TooManyPixels as err:
@@ -135,6 +145,7 @@ def store(
     except NotJpeg as err:
         log.info("booth %s: still refused, not a JPEG (%s)", booth_id, err)
         raise ApiError("not_an_image") from err
+    session, request = pending_request(db, session_id, booth, request_id)
     now = hub.clock.now()
     data_dir = hub.settings.resolved_data_dir()
     path = _write_file(data_dir, session.id, data)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select, update
 
 from hub.container import HubContext
@@ -200,6 +204,41 @@ def test_a_small_jpeg_whose_header_claims_a_large_picture_is_not_an_image(
     real = upload(api, staffed.booths[0].token, session["id"], request_id, jpeg(1920, 1080))
     assert real.status_code == 201, real.text
     assert (real.json()["still"]["width"], real.json()["still"]["height"]) == (1920, 1080)
+
+
+def test_a_slow_upload_holds_no_lock_while_its_body_arrives(
+    api: Api, seeder: Seeder, staffed: BranchInfo
+):
+    """A booth on a poor network sends its still slowly: the branch goes on meanwhile (the hub
+    used to hold the write transaction, and on PostgreSQL the branch's lock, across the read)."""
+    cs = go_online(api, staffed, 0)
+    session = in_call(api, seeder, staffed, 0, cs)
+    request_id = request_still(api, cs, session["id"])
+    data = jpeg()
+    started, finished = threading.Event(), threading.Event()
+
+    def trickle():
+        yield data[:1000]
+        started.set()
+        time.sleep(4)  # the rest comes later
+        yield data[1000:]
+
+    def send() -> requests.Response:
+        try:
+            return upload(api, staffed.booths[0].token, session["id"], request_id, trickle())
+        finally:
+            finished.set()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(send)
+        assert started.wait(10)
+        time.sleep(0.5)  # the hub is reading the body now
+        status, body = api.checkin(
+            staffed.booths[1].token, booking_code=seeder.ticket(staffed).booking_code
+        )
+        assert status == 201, body
+        assert not finished.is_set(), "the check-in waited for the upload"
+        assert slow.result(30).status_code == 201
 
 
 def test_upload_with_another_content_type_is_not_an_image(

@@ -58,14 +58,12 @@ async def upload_still(
     hub: Hub,
 ) -> dict:
     """The booth's capture for a still request: `image/jpeg`, at most 8 MiB."""
-    session, still_request = await run_in_threadpool(
-        stills.pending_request, db, session_id, booth, request_id
-    )
+    await run_in_threadpool(stills.check_upload, hub, session_id, booth, request_id)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "image/jpeg":
         raise ApiError("not_an_image")
     data = await _read_body(request)
-    return await run_in_threadpool(stills.store, hub, db, session, still_request, booth.id, data)
+    return await run_in_threadpool(stills.store, hub, db, session_id, booth, request_id, data)
 
 
 @router.get("/sessions/{session_id}/stills", response_model=StillsAnswer)
