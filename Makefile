@@ -36,6 +36,7 @@ bench: install
 	$(PY) -m bench.checkin_latency
 	$(PY) -m bench.dispatch
 	$(PY) -m bench.call
+	$(PY) -m bench.central
 
 ## Screenshots of every booth screen for the README (real app under Xvfb)
 screenshots: install
