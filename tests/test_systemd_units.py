@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -167,13 +168,18 @@ def test_installer_is_valid_shell():
 
 
 def test_installer_refuses_when_not_root():
-    """As a non-root user; when the tests run as root, dropped to `nobody` with setpriv."""
-    command = ["bash", str(INSTALLER)]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root and setpriv is missing")
-        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    """As a non-root user; when the tests run as root, dropped to `nobody` with setpriv (on a
+    copy `nobody` can read: the checkout may sit in a directory only root can enter)."""
+    with tempfile.TemporaryDirectory() as where:
+        command = ["bash", str(INSTALLER)]
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root and setpriv is missing")
+            os.chmod(where, 0o755)
+            copy = Path(shutil.copy(INSTALLER, where))
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                       "bash", str(copy)]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=where)
     assert result.returncode != 0
     assert "root" in result.stderr
     assert result.stdout == ""  # refused before doing anything

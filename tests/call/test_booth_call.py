@@ -443,29 +443,39 @@ def test_answer_cancelled_half_way_releases_the_headset(camera, headset) -> None
     assert rec.states == [CallState.CLOSED]
 
 
-def test_the_loop_stays_responsive_during_a_720p_call(camera, headset) -> None:
-    """Kivy draws on this loop: no stall near a 50 ms frame budget from the call's own work."""
+def test_the_loop_stays_responsive_during_a_720p_call(camera, headset, monkeypatch) -> None:
+    """Kivy draws on this loop: no callback of the call may do a frame's worth of work on it.
 
-    async def scenario() -> list[float]:
+    Counted in the loop thread's CPU time per callback (`time.thread_time`), not in wall-clock
+    lag: on a shared machine a sleep overshoots whenever another process has the core, which
+    says nothing about the call. Encoding 720p on the loop would cost tens of ms per frame."""
+    costs: list[float] = []
+    original = asyncio.events.Handle._run
+
+    def measured(handle: asyncio.events.Handle) -> None:
+        start = time.thread_time()
+        try:
+            original(handle)
+        finally:
+            costs.append(time.thread_time() - start)
+
+    async def scenario() -> None:
         config = CallConfig(video_width=1280, video_height=720)
         call, cs = booth(camera, headset, Recorder(), config), ConsolePeer()
-        lags: list[float] = []
         try:
             await connect(call, cs)
             await until(lambda: call.remote_video.frames_received > 5, 3, "video")
-            end = time.monotonic() + 2.0
-            while time.monotonic() < end:
-                start = time.monotonic()
-                await asyncio.sleep(0.01)
-                lags.append(time.monotonic() - start - 0.01)
+            monkeypatch.setattr(asyncio.events.Handle, "_run", measured)
+            await asyncio.sleep(2.0)
+            monkeypatch.undo()
             assert cs.video_sizes == {(1280, 720)}
         finally:
+            monkeypatch.undo()
             await call.close()
             await cs.close()
-        return lags
 
-    lags = sorted(run(scenario()))
-    # The CS peer (normally a browser on another PC) shares this loop and both CPU cores here,
-    # and other processes may too: single stalls prove little, a slow 90th percentile would.
-    p90 = lags[len(lags) * 9 // 10]
-    assert p90 < 0.02, f"90 % of 10 ms sleeps overshot by up to {p90 * 1000:.0f} ms"
+    run(scenario())
+    assert len(costs) > 100, len(costs)  # the call's callbacks ran while measured
+    costs.sort()
+    # The CS peer (normally a browser on another PC) shares this loop: its work counts too.
+    assert costs[-1] < 0.025, f"a callback used {costs[-1] * 1000:.1f} ms of CPU on the loop"
