@@ -303,134 +303,141 @@ class Retrier:
             stop.wait(0.2)
 
 
-def test_postgres_restart_answers_unavailable_loses_nothing_and_heals(
-    own_cluster: PausableCluster, tmp_path: Path
-):
+@dataclass
+class PgHub:
+    url: str
+    seeder: Seeder
+    hub: HubProcess
+
+
+@pytest.fixture
+def pg_hub(own_cluster: PausableCluster, tmp_path: Path) -> Iterator[PgHub]:
+    """A `bilik-hub serve` on a database of `own_cluster`; its log must hold no trace."""
     url = own_cluster.new_database("faults")
     seeder = Seeder(url)
     port = free_port()
     hub = HubProcess(write_config(tmp_path / "hub.toml", url, port), port, tmp_path / "hub.log")
     try:
-        branch = seeder.branch(booths=3, agents=1)
-        api = Api(hub.base_url)
-        cs = staff_token(api, branch)
-        booth0, booth1, booth2 = branch.booths
-        before, during = seeder.ticket(branch), seeder.ticket(branch)
-        status, body = api.checkin(booth0.token, booking_code=before.booking_code)
-        assert status == 201, body
-        kept = body["session"]["id"]
-        seeder.close()  # its pooled connections would only die with the server
-
-        stream = BoothStream(hub.ws_url, booth0.id, booth0.token)
-        stream.next(session_is(kept, "checked_in"))
-
-        def booth_call(booth: Any, method: str, path: str, body: Any = None) -> Callable:
-            return lambda: Api(hub.base_url).raw(method, path, booth.token, body)
-
-        clients = [
-            Retrier("heartbeat", booth_call(booth1, "POST", f"/api/v1/booths/{booth1.id}/heartbeat",
-                                            {"state": "idle", "devices": {}})),
-            Retrier("session", booth_call(booth0, "GET", f"/api/v1/sessions/{kept}")),
-            Retrier("lookup", booth_call(booth2, "POST", "/api/v1/checkins/lookup",
-                                         {"booking_code": during.booking_code})),
-            Retrier("queue", lambda: Api(hub.base_url).raw("GET", "/api/v1/queue", cs)),
-        ]  # fmt: skip
-        stop = threading.Event()
-        threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in clients]
-        for thread in threads:
-            thread.start()
-        time.sleep(1.0)
-        own_cluster.pause()
-        down = time.monotonic()
-        time.sleep(10.0)
-        up = time.monotonic()
-        own_cluster.resume()
-        # clients go on retrying until every one of them is answered normally again
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if all(c.answers and c.answers[-1][2] == 200 for c in clients):
-                break
-            time.sleep(0.2)
-        stop.set()
-        for thread in threads:
-            thread.join(10)
-
-        for client in clients:
-            outage = [a for a in client.answers if a[0] > down and a[1] < up]
-            assert len(outage) >= 5, (client.name, len(outage))
-            for _sent, _answered, status, text, kind in client.answers:
-                assert status in (200, 503), (client.name, status, text[:500])
-                assert kind.startswith("application/json"), (client.name, kind, text[:500])
-                assert "Traceback" not in text
-                if status == 503:
-                    assert json.loads(text) == UNAVAILABLE, text
-            assert {a[2] for a in outage} == {503}, (client.name, [a[2] for a in outage])
-            assert client.answers[-1][2] == 200, (client.name, client.answers[-1][3][:300])
-
-        # nothing committed before the outage is lost, and the hub works again without restart
-        status, body = api.get(f"/api/v1/sessions/{kept}", booth0.token)
-        assert status == 200 and body["session"]["state"] == "checked_in", body
-        status, body = api.checkin(booth1.token, booking_code=during.booking_code)
-        assert status == 201, body
-        status, body = api.post(f"/api/v1/sessions/{kept}/enqueue", booth0.token)
-        assert status == 200, body
-
-        def waiting(message: dict) -> bool:
-            session = message["session"] or {}
-            return session.get("id") == kept and session["state"] in ("waiting", "assigned")
-
-        try:  # the stream waited for the database rather than ending ...
-            stream.next(waiting)
-        except ConnectionClosed:  # ... or the booth reconnects, as a booth does
-            stream.close()
-            stream = BoothStream(hub.ws_url, booth0.id, booth0.token)
-            stream.next(waiting)
-        stream.close()
-
-        check = Seeder(url)
-        try:
-            with check.sessions() as db:
-                opened = db.scalar(
-                    select(func.count()).select_from(ServiceSession)
-                    .where(ServiceSession.branch_id == branch.id)
-                )  # fmt: skip
-                assert opened == 2  # `kept` and the check-in after the outage, nothing twice
-                events = db.scalars(
-                    select(AuditEvent.action).where(AuditEvent.subject == f"session:{kept}")
-                ).all()
-                assert sorted(events) == ["check_in", "enqueue"], events
-                assert verify_chain(db).ok
-        finally:
-            check.close()
-        assert hub.proc.poll() is None, "the hub exited"
+        yield PgHub(url, seeder, hub)
     finally:
         hub.stop()
+        seeder.close()
     log = (tmp_path / "hub.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_postgres_restart_answers_unavailable_loses_nothing_and_heals(
+    own_cluster: PausableCluster, pg_hub: PgHub
+):
+    url, seeder, hub = pg_hub.url, pg_hub.seeder, pg_hub.hub
+    branch = seeder.branch(booths=3, agents=1)
+    api = Api(hub.base_url)
+    cs = staff_token(api, branch)
+    booth0, booth1, booth2 = branch.booths
+    before, during = seeder.ticket(branch), seeder.ticket(branch)
+    status, body = api.checkin(booth0.token, booking_code=before.booking_code)
+    assert status == 201, body
+    kept = body["session"]["id"]
+    seeder.close()  # its pooled connections would only die with the server
+
+    stream = BoothStream(hub.ws_url, booth0.id, booth0.token)
+    stream.next(session_is(kept, "checked_in"))
+
+    def booth_call(booth: Any, method: str, path: str, body: Any = None) -> Callable:
+        return lambda: Api(hub.base_url).raw(method, path, booth.token, body)
+
+    clients = [
+        Retrier("heartbeat", booth_call(booth1, "POST", f"/api/v1/booths/{booth1.id}/heartbeat",
+                                        {"state": "idle", "devices": {}})),
+        Retrier("session", booth_call(booth0, "GET", f"/api/v1/sessions/{kept}")),
+        Retrier("lookup", booth_call(booth2, "POST", "/api/v1/checkins/lookup",
+                                     {"booking_code": during.booking_code})),
+        Retrier("queue", lambda: Api(hub.base_url).raw("GET", "/api/v1/queue", cs)),
+    ]  # fmt: skip
+    stop = threading.Event()
+    threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in clients]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    own_cluster.pause()
+    down = time.monotonic()
+    time.sleep(10.0)
+    up = time.monotonic()
+    own_cluster.resume()
+    # clients go on retrying until every one of them is answered normally again
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(c.answers and c.answers[-1][2] == 200 for c in clients):
+            break
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+
+    for client in clients:
+        outage = [a for a in client.answers if a[0] > down and a[1] < up]
+        assert len(outage) >= 5, (client.name, len(outage))
+        for _sent, _answered, status, text, kind in client.answers:
+            assert status in (200, 503), (client.name, status, text[:500])
+            assert kind.startswith("application/json"), (client.name, kind, text[:500])
+            assert "Traceback" not in text
+            if status == 503:
+                assert json.loads(text) == UNAVAILABLE, text
+        assert {a[2] for a in outage} == {503}, (client.name, [a[2] for a in outage])
+        assert client.answers[-1][2] == 200, (client.name, client.answers[-1][3][:300])
+
+    # nothing committed before the outage is lost, and the hub works again without restart
+    status, body = api.get(f"/api/v1/sessions/{kept}", booth0.token)
+    assert status == 200 and body["session"]["state"] == "checked_in", body
+    status, body = api.checkin(booth1.token, booking_code=during.booking_code)
+    assert status == 201, body
+    status, body = api.post(f"/api/v1/sessions/{kept}/enqueue", booth0.token)
+    assert status == 200, body
+
+    def waiting(message: dict) -> bool:
+        session = message["session"] or {}
+        return session.get("id") == kept and session["state"] in ("waiting", "assigned")
+
+    try:  # the stream waited for the database rather than ending ...
+        stream.next(waiting)
+    except ConnectionClosed:  # ... or the booth reconnects, as a booth does
+        stream.close()
+        stream = BoothStream(hub.ws_url, booth0.id, booth0.token)
+        stream.next(waiting)
+    stream.close()
+
+    check = Seeder(url)
+    try:
+        with check.sessions() as db:
+            opened = db.scalar(
+                select(func.count()).select_from(ServiceSession)
+                .where(ServiceSession.branch_id == branch.id)
+            )  # fmt: skip
+            assert opened == 2  # `kept` and the check-in after the outage, nothing twice
+            events = db.scalars(
+                select(AuditEvent.action).where(AuditEvent.subject == f"session:{kept}")
+            ).all()
+            assert sorted(events) == ["check_in", "enqueue"], events
+            assert verify_chain(db).ok
+    finally:
+        check.close()
+    assert hub.proc.poll() is None, "the hub exited"
 
 
 def test_postgres_stream_opened_during_an_outage_is_refused_with_unavailable(
-    own_cluster: PausableCluster, tmp_path: Path
+    own_cluster: PausableCluster, pg_hub: PgHub
 ):
-    url = own_cluster.new_database("faults")
-    seeder = Seeder(url)
-    port = free_port()
-    hub = HubProcess(write_config(tmp_path / "hub.toml", url, port), port, tmp_path / "hub.log")
+    seeder, hub = pg_hub.seeder, pg_hub.hub
+    booth = seeder.branch(booths=1).booths[0]
+    seeder.close()
+    own_cluster.pause()
     try:
-        booth = seeder.branch(booths=1).booths[0]
-        seeder.close()
-        own_cluster.pause()
-        try:
-            stream_url = f"{hub.ws_url}/api/v1/booths/{booth.id}/events?token={booth.token}"
-            with connect(stream_url, open_timeout=20, proxy=None) as ws:
-                first = json.loads(ws.recv(timeout=20))
-                assert first == {"type": "error", **UNAVAILABLE}
-                with pytest.raises(ConnectionClosed):
-                    ws.recv(timeout=20)
-                assert ws.close_code == 1013, ws.close_code  # "try again later", not dropped
-        finally:
-            own_cluster.resume()
+        stream_url = f"{hub.ws_url}/api/v1/booths/{booth.id}/events?token={booth.token}"
+        with connect(stream_url, open_timeout=20, proxy=None) as ws:
+            first = json.loads(ws.recv(timeout=20))
+            assert first == {"type": "error", **UNAVAILABLE}
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=20)
+            assert ws.close_code == 1013, ws.close_code  # "try again later", not dropped
     finally:
-        hub.stop()
-    log = (tmp_path / "hub.log").read_text()
-    assert "Traceback" not in log, log[-3000:]
+        own_cluster.resume()
