@@ -35,8 +35,9 @@ class HubContext:
     reads: sessionmaker[Session] | None = None
     ping_seconds: float = 15.0  # event stream keep-alive (docs/hub-api.md)
     #: A stream re-reads its state this often even when nothing woke it: only a safety net, as
-    #: every commit wakes the streams it concerns in every process (hub.realtime.wakeups).
-    recheck_seconds: float = 30.0
+    #: every commit wakes the streams it concerns in every process (hub.realtime.wakeups), and
+    #: a wake-up listener that lost its connection wakes every stream when it is back.
+    recheck_seconds: float = 300.0
     housekeeping_seconds: float = 5.0  # grace periods, retention, lost dispatches
     #: This hub process among several (presence rows, wake-ups name it).
     process_id: str = field(default_factory=lambda: secrets.token_hex(8))

@@ -2,16 +2,19 @@
 
 A stream never trusts a notification to carry state: a wake-up (hub.realtime.broadcast) only makes
 it read again, from the database, its owner's snapshot (sent when it differs from the last one)
-and the messages posted for it (hub.realtime.outbox). It also reads every `recheck_seconds`, which
-is how a change made by another hub process reaches it, and pings every `ping_seconds`.
+and the messages posted for it (hub.realtime.outbox). Every commit wakes the streams it concerns
+in every hub process (hub.realtime.wakeups); a stream also re-reads about every `recheck_seconds`,
+only as a safety net. It pings every `ping_seconds` without reading: an idle stream costs the
+database one read per recheck, nothing else (its presence row is refreshed with all of its
+process's, hub.jobs.presence).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -90,11 +93,7 @@ class Feed:
                     messages.append(snapshot)
                     self.sent[snapshot["type"]] = snapshot
             messages.extend(self.mailbox.collect(db, now))
-        self.maintain(now)
         return messages
-
-    def maintain(self, now: dt.datetime) -> None:
-        """A write a subclass does after a read (a booth's sign of life)."""
 
     def close(self) -> None:
         if self.presence_id is None:
@@ -174,13 +173,19 @@ async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Itera
             if feed.revoked:
                 await refuse(websocket, "unauthorized", {"reason": "revoked"})
                 break
-            timeout = max(0.0, min(hub.recheck_seconds, next_ping - loop.time()))
-            waiter = asyncio.create_task(wake.wait())
-            await asyncio.wait({waiter, receiver}, timeout=timeout, return_when="FIRST_COMPLETED")
-            waiter.cancel()
-            if loop.time() >= next_ping and not receiver.done():
-                await websocket.send_json({"type": "ping"})
-                next_ping = loop.time() + hub.ping_seconds
+            # Spread over +-25 %: streams opened together (booths after a restart) do not
+            # re-read together. A ping is sent without reading anything.
+            recheck_at = loop.time() + hub.recheck_seconds * random.uniform(0.75, 1.25)
+            while not receiver.done() and not wake.is_set() and loop.time() < recheck_at:
+                timeout = max(0.0, min(recheck_at, next_ping) - loop.time())
+                waiter = asyncio.create_task(wake.wait())
+                await asyncio.wait(
+                    {waiter, receiver}, timeout=timeout, return_when="FIRST_COMPLETED"
+                )
+                waiter.cancel()
+                if loop.time() >= next_ping and not receiver.done():
+                    await websocket.send_json({"type": "ping"})
+                    next_ping = loop.time() + hub.ping_seconds
     except (WebSocketDisconnect, RuntimeError, OSError) as err:
         log.debug("%s %s event stream ended: %s", feed.kind, feed.owner_id, err)
     finally:

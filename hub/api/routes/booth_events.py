@@ -7,7 +7,6 @@ hub.realtime.streams; this module says what a booth sees and who may listen.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -18,7 +17,7 @@ from hub.container import HubContext
 from hub.domain.access import Principal, check_own_booth
 from hub.realtime import presence, streams
 from hub.realtime.broadcast import booth_topic, branch_topic
-from hub.services.credentials import TOUCH_INTERVAL, authenticate, touch_booth
+from hub.services.credentials import authenticate
 from hub.services.serializers import session_view
 from hub.services.transitions import open_session_of_booth
 from hub.store.models import ServiceSession
@@ -32,7 +31,6 @@ class BoothFeed(streams.Feed):
     def __init__(self, hub: HubContext, principal: Principal, token: str) -> None:
         super().__init__(hub, principal, token)
         self.current_id: int | None = None
-        self.touched_at: dt.datetime | None = None
 
     def snapshots(self, db: Session) -> list[dict[str, Any]]:
         """The booth's open session; once it ends, its final state (closed/cancelled)."""
@@ -45,12 +43,6 @@ class BoothFeed(streams.Feed):
             avg = self.hub.settings.avg_service_seconds
             view = session_view(db, session, avg, self.hub.clock.now())
         return [{"type": "session", "session": view}]
-
-    def maintain(self, now: dt.datetime) -> None:
-        if self.touched_at is None or now - self.touched_at >= TOUCH_INTERVAL:
-            with self.hub.sessions() as db:
-                touch_booth(db, self.owner_id, now)
-            self.touched_at = now
 
 
 def _authorize(hub: HubContext, token: str | None, booth_id: str) -> Principal:
