@@ -136,6 +136,7 @@ class Plan:
     scale_sizes: tuple[int, ...]
     scale_reps: int
     dispatch_rounds: int
+    assign_rounds: int  # rounds of every CS going offline and online again
 
 
 FULL = Plan(
@@ -153,6 +154,7 @@ FULL = Plan(
     scale_sizes=(10_000, 100_000, 1_000_000),
     scale_reps=100,
     dispatch_rounds=300,
+    assign_rounds=3,
 )
 QUICK = Plan(
     configs=(
@@ -167,6 +169,7 @@ QUICK = Plan(
     scale_sizes=(10_000, 100_000),
     scale_reps=40,
     dispatch_rounds=100,
+    assign_rounds=1,
 )
 
 
@@ -1241,7 +1244,7 @@ def run_config(cfg: Config, plan: Plan, work: Path, databases: Database, counter
 # --- zero double assignments ----------------------------------------------------------------------
 
 
-async def assign_storm(hub: Hub, country: Country, rng: random.Random) -> dict:
+async def assign_storm(hub: Hub, country: Country, rng: random.Random, rounds: int) -> dict:
     """Everything at once, each client on its own connection (so spread over the workers)."""
     await hub.wait_all_workers()
     tally = Tally()
@@ -1310,13 +1313,13 @@ async def assign_storm(hub: Hub, country: Country, rng: random.Random) -> dict:
         began = time.monotonic()
         gate.set()
         await asyncio.gather(*tasks)
-        for _round in range(3):
+        for _round in range(rounds):
             movers = rng.sample(country.booths, len(country.booths) // 3)
             await asyncio.gather(
                 *(toggle(a) for a in country.agents), *(come_back(b) for b in movers)
             )
         took = time.monotonic() - began
-    return {"storm_s": round(took, 1), "requests": tally.report()}
+    return {"storm_s": round(took, 1), "rounds": rounds, "requests": tally.report()}
 
 
 def check_assignments(url: str, country: Country) -> dict:
@@ -1377,7 +1380,9 @@ def check_assignments(url: str, country: Country) -> dict:
     }
 
 
-def run_assign(work: Path, databases: Database, counters: Counters, rng: random.Random) -> dict:
+def run_assign(
+    plan: Plan, work: Path, databases: Database, counters: Counters, rng: random.Random
+) -> dict:
     url = databases.new("postgresql", "assign")
     country = seed_country(url, rng, branches=10, booths=30, cs=3, codes_per_booth=1,
                            lookups_per_branch=0, cs_online=False, prefix="A")  # fmt: skip
@@ -1386,7 +1391,7 @@ def run_assign(work: Path, databases: Database, counters: Counters, rng: random.
     hub = Hub(work, "assign-pg-4", url, 4, counters)
     try:
         print("  storm", flush=True)
-        result = asyncio.run(assign_storm(hub, country, rng))
+        result = asyncio.run(assign_storm(hub, country, rng, plan.assign_rounds))
         print(f"  storm done in {result['storm_s']} s; a housekeeping pass", flush=True)
         time.sleep(6)  # a housekeeping pass (every 5 s) settles any dispatch a change missed
     finally:
@@ -2045,7 +2050,7 @@ def main() -> int:
             if "assign" in sections:
                 print("double assignments: 300 participants / 30 CS on pg-4", flush=True)
                 try:
-                    results["assign"] = run_assign(work, databases, counters, rng)
+                    results["assign"] = run_assign(plan, work, databases, counters, rng)
                 except Exception as err:
                     failed = True
                     traceback.print_exc()
