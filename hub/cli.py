@@ -103,6 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             log_config=config,
+            proxy_headers=False,  # X-Forwarded-For: hub.api.client_address, trusted_proxies
             ssl_certfile=settings.tls_certfile or None,  # plain HTTP when no certificate is set
             ssl_keyfile=settings.tls_keyfile or None,
         )
@@ -138,6 +139,7 @@ def _serve_workers(args: argparse.Namespace, settings: HubSettings, log_config: 
         port=settings.port,
         workers=args.workers,
         log_config=log_config,
+        proxy_headers=False,  # X-Forwarded-For: hub.api.client_address, trusted_proxies
         ssl_certfile=settings.tls_certfile or None,
         ssl_keyfile=settings.tls_keyfile or None,
     )

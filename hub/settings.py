@@ -6,6 +6,7 @@ fix instead of surfacing later as a strange refusal at a booth.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -49,6 +50,13 @@ class HubSettings:
     # booths pin (kiosk.toml hub.ca_file). Both or neither; neither serves plain http.
     tls_certfile: str = ""
     tls_keyfile: str = ""
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: none, the
+    # TCP peer is the client (hub.api.client_address).
+    trusted_proxies: tuple[str, ...] = ()
+    # Staff login: after k wrong passwords for a user name the next attempt waits 2^k seconds,
+    # at most this long; and failures per client address per minute before `rate_limited`.
+    login_delay_max_seconds: int = 300
+    login_failures_per_address_per_minute: int = 30
 
     def resolved_data_dir(self) -> Path:
         """Where stills are kept: `data_dir`, else beside the SQLite file, else `./var`."""
@@ -76,7 +84,12 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "agent_grace_seconds": (1, 3600),
     "still_retention_days": (1, 3650),
     "enroll_code_minutes": (1, 7 * 24 * 60),
+    "login_delay_max_seconds": (1, 3600),
+    "login_failures_per_address_per_minute": (1, 10000),
 }
+
+#: settings that are lists of strings in the TOML file
+_LIST_KEYS = frozenset({"trusted_proxies"})
 
 
 #: How `bilik-hub serve --workers N` tells each worker process where its settings are.
@@ -114,6 +127,14 @@ def settings_from_mapping(raw: dict[str, Any], source: str = "hub.toml") -> HubS
             raise SettingsError(
                 f"{source}: unknown key '{key}'. Valid keys: {', '.join(sorted(known))}."
             )
+        if key in _LIST_KEYS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(
+                    f"{source}: '{key}' must be a list of strings (got {value!r})."
+                    f' Example: {key} = ["10.0.0.1", "192.168.10.0/24"]'
+                )
+            values[key] = tuple(value)
+            continue
         expected = int if key in _INT_RANGES else str
         if isinstance(value, bool) or not isinstance(value, expected):
             raise SettingsError(
@@ -152,4 +173,12 @@ def validate(settings: HubSettings, source: str = "settings") -> HubSettings:
         path = getattr(settings, key)
         if path and not Path(path).is_file():
             raise SettingsError(f"{source}: '{key}' = {path!r} does not exist; fix the path.")
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"{source}: 'trusted_proxies' entry {proxy!r} is not an address or a network;"
+                " use e.g. '10.0.0.1' or '10.0.0.0/24'."
+            ) from None
     return settings

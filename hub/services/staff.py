@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 from typing import Any
 
@@ -15,7 +17,7 @@ from hub.domain.dispatch_policy import queue_order
 from hub.domain.passwords import verify_password
 from hub.errors import ApiError
 from hub.realtime import outbox
-from hub.services import audit, transitions
+from hub.services import audit, rate_limits, transitions
 from hub.services.credentials import (
     account_role,
     issue_agent_token,
@@ -30,22 +32,54 @@ from hub.store.models import Agent, Branch, ServiceSession
 
 log = logging.getLogger(__name__)
 
+ADDRESS_WINDOW = dt.timedelta(seconds=60)  # login failures per client address
 
-def login(db: Session, hub: HubContext, username: str, password: str) -> tuple[Agent, str]:
+
+def _user_key(username: str) -> str:
+    """The back-off's key for a typed user name: a digest, so a NIK typed as a user name is
+    not kept in the refusals table."""
+    return hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+def login(
+    db: Session, hub: HubContext, username: str, password: str, client: str = "unknown"
+) -> tuple[Agent, str]:
     """Same answer and same time for a wrong password, an unknown or a disabled account.
+
+    Throttled (hub.services.rate_limits, in the database so every hub process agrees): after k
+    failures for a user name the next attempt is refused with `429 rate_limited` for
+    min(2^k s, `login_delay_max_seconds`), even with the right password; a client address gets
+    at most `login_failures_per_address_per_minute` failures. The right password clears the
+    user name's count. The audit names the typed user only when such an account exists.
 
     A CS is signed in once: a new login ends the older ones, whose console is told
     `signed_in_elsewhere` and stops calling booths (two consoles offering to one booth made its
     video flip between them).
     """
     now = hub.clock.now()
+    settings = hub.settings
+    user_key = _user_key(username)
+    rate_limits.check(
+        db,
+        "login_addr",
+        client,
+        settings.login_failures_per_address_per_minute,
+        ADDRESS_WINDOW,
+        now,
+    )
+    cap = dt.timedelta(seconds=settings.login_delay_max_seconds)
+    rate_limits.check_backoff(db, "login", user_key, cap, now)
     agent = db.scalar(select(Agent).where(Agent.username == username))
     known = verify_password(password, agent.password_hash if agent else None)
     if agent is None or not known or agent.disabled:
-        audit.record(db, "anonymous", "login_failed", f"user:{username[:32]}", {}, now)
+        subject = f"agent:{agent.id}" if agent is not None else "user:unknown"
+        audit.record(db, "anonymous", "login_failed", subject, {"client": client}, now)
+        rate_limits.refused(db, "login", user_key, "unauthorized", now)
+        rate_limits.refused(db, "login_addr", client, "unauthorized", now)
         db.commit()
-        log.info("staff login refused for user %r", username[:32])
+        log.info("staff login refused for user %r from %s", username[:32], client)
         raise ApiError("unauthorized")
+    rate_limits.clear(db, "login", user_key)
     token = issue_agent_token(db, agent, now)
     taken_over = 0
     if account_role(agent) == Role.CS:
@@ -58,7 +92,7 @@ def login(db: Session, hub: HubContext, username: str, password: str) -> tuple[A
                 {"type": "signed_in_elsewhere", "login": login_id(token)},
                 now,
             )
-    details = {"role": account_role(agent), "ended_logins": taken_over}
+    details = {"role": account_role(agent), "ended_logins": taken_over, "client": client}
     audit.record(db, f"agent:{agent.id}", "login", f"agent:{agent.id}", details, now)
     db.commit()
     return agent, token

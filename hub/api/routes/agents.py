@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from hub.api.client_address import client_address
 from hub.api.console_auth import clear_login_cookies, set_login_cookies
 from hub.api.deps import (
     CsAuth,
@@ -40,7 +41,8 @@ def login(
     body: LoginRequest, request: Request, response: Response, db: DbSession, hub: Hub
 ) -> dict:
     """The token comes back in the body (API clients) and as the console's cookies."""
-    agent, token = staff.login(db, hub, body.username, body.password)
+    client = client_address(request, hub.settings.trusted_proxies)
+    agent, token = staff.login(db, hub, body.username, body.password, client)
     lifetime = int(AGENT_TOKEN_LIFETIME.total_seconds())
     set_login_cookies(request, response, hub.secret, token, lifetime)
     return {

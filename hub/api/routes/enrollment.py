@@ -11,6 +11,7 @@ import logging
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from hub.api.client_address import client_address
 from hub.api.deps import DbSession, Hub, ReleasingRoute
 from hub.api.schemas import EnrollAnswer
 from hub.errors import ApiError
@@ -29,7 +30,7 @@ class EnrollRequest(BaseModel):
 @router.post("/enroll", response_model=EnrollAnswer)
 def enroll(body: EnrollRequest, request: Request, db: DbSession, hub: Hub) -> dict:
     """No authentication: the one-time code is the credential (docs/hub-api.md)."""
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, hub.settings.trusted_proxies)
     now = hub.clock.now()
     rate_limits.check(db, "enroll", client, FAILURES_PER_MINUTE, RATE_WINDOW, now)
     try:
