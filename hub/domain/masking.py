@@ -14,18 +14,33 @@ from typing import Any
 
 from contract.nik import mask_name, mask_nik
 
-__all__ = ["MaskingFilter", "logging_config", "mask_name", "mask_nik", "mask_text"]
+__all__ = [
+    "MaskingFilter",
+    "logging_config",
+    "mask_name",
+    "mask_nik",
+    "mask_nik_like",
+    "mask_text",
+]
 
 _NIK_RUN = re.compile(r"(?<!\d)(\d{4})\d{8}(\d{4})(?!\d)")
+# 16 digits, also written in groups: "3171 2345 6789 0001", "3171.2345.6789.0001", "3171-..."
+_NIK_LIKE = re.compile(r"(?<!\d)\d(?:[ .\-]{0,3}\d){15}(?!\d)")
 _TOKEN_QUERY = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
 
 
 def mask_text(text: str) -> str:
     """Mask NIK-shaped digit runs and token values inside free text."""
-    text = _NIK_RUN.sub(r"\1********\2", text)
+    text = mask_nik_like(_NIK_RUN.sub(r"\1********\2", text))
     text = _TOKEN_QUERY.sub(r"\1***", text)
     return _BEARER.sub(r"\1***", text)
+
+
+def mask_nik_like(text: str) -> str:
+    """Mask every NIK-like number in free text (a CS's close reason, a note): 16 digits, with or
+    without spaces, dots or dashes between groups, become `3171********0001`."""
+    return _NIK_LIKE.sub(lambda m: mask_nik("".join(c for c in m.group() if c.isdigit())), text)
 
 
 def _mask_arg(value: Any) -> Any:

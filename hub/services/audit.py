@@ -3,7 +3,9 @@
 Each event's hash is sha256(previous hash + "\\n" + its canonical JSON content), so changing,
 removing or reordering any past event breaks every later link; `verify_chain` finds the first
 broken one (`bilik-hub audit verify`). Appends lock the single `audit_head` row, so two hub
-processes never fork the chain. Personal data is masked before it is written.
+processes never fork the chain. Personal data is masked before it is written: `nik` and `name`
+details as such, and NIK-like numbers in every other string (free text typed by staff) and in
+the subject.
 
 Events are recorded into the caller's transaction but written when it commits (a
 `before_commit` hook), so the head row is the last lock any transaction takes and is held only
@@ -23,7 +25,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from hub.domain.masking import mask_name, mask_nik
+from hub.domain.masking import mask_name, mask_nik, mask_nik_like
 from hub.store.locks import forget_locks
 from hub.store.models import AuditEvent, AuditHead
 
@@ -33,10 +35,22 @@ _MASKERS = {"nik": mask_nik, "name": mask_name}
 
 
 def _sanitize(details: dict[str, Any]) -> dict[str, Any]:
+    """`nik` and `name` values are masked as such; every other string, at any depth, has its
+    NIK-like numbers masked (free text typed by staff: close reasons, notes)."""
     return {
-        key: _MASKERS[key](value) if key in _MASKERS and isinstance(value, str) else value
+        key: _MASKERS[key](value) if key in _MASKERS and isinstance(value, str) else _free(value)
         for key, value in details.items()
     }
+
+
+def _free(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_nik_like(value)
+    if isinstance(value, dict):
+        return _sanitize(value)
+    if isinstance(value, list | tuple):
+        return [_free(v) for v in value]
+    return value
 
 
 def canonical_content(
@@ -111,7 +125,8 @@ def _append(db: Session, entries: Sequence[tuple[Entry, dt.datetime]]) -> None:
             _sanitize(entry.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         seq += 1
-        content = canonical_content(seq, at, entry.actor, entry.action, entry.subject, body)
+        subject = mask_nik_like(entry.subject)
+        content = canonical_content(seq, at, entry.actor, entry.action, subject, body)
         digest = link_hash(prev, content)
         db.add(
             AuditEvent(
@@ -119,7 +134,7 @@ def _append(db: Session, entries: Sequence[tuple[Entry, dt.datetime]]) -> None:
                 at=at,
                 actor=entry.actor,
                 action=entry.action,
-                subject=entry.subject,
+                subject=subject,
                 details=body,
                 prev_hash=prev,
                 hash=digest,
