@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from hub.settings import DEFAULT_PATH, HubSettings, SettingsError, load_settings
 
@@ -320,28 +320,45 @@ def _booth_list(args: argparse.Namespace) -> int:
         views = [
             booth_view(b, now, settings.booth_grace_seconds) for b in branch_booths(db, args.branch)
         ]
-    if args.json:
-        print(json.dumps(views, indent=2, ensure_ascii=False))
+    if args.json:  # ASCII: a C1 control character (U+009B) is not left raw in a string
+        print(json.dumps(views, indent=2))
         return 0
     if not views:
         print("no booths")
         return 0
     for view in views:
         devices = ", ".join(
-            f"{name}={'ok' if info.get('ok', True) else 'FAIL'}"
+            f"{name}={'ok' if isinstance(info, dict) and info.get('ok', True) else 'FAIL'}"
             for name, info in sorted(view["devices"].items())
         )
-        print(
-            f"{view['branch_id']:<10} {view['booth_id']:<14} {_printable(view['name'])[:20]:<20}"
-            f" {'online' if view['online'] else 'offline':<8} {view['state'] or '-':<14}"
-            f" last_seen={view['last_seen'] or 'never'}  {devices or 'no device report'}"
+        _print_line(
+            f"{_cell(view['branch_id'], 10)} {_cell(view['booth_id'], 14)}"
+            f" {_cell(view['name'], 20)} {'online' if view['online'] else 'offline':<8}"
+            f" {_cell(view['state'] or '-', 14)} last_seen={_safe(view['last_seen'] or 'never')}"
+            f"  {_safe(devices) or 'no device report'}"
         )
     return 0
 
 
-def _printable(text: str | None) -> str:
-    """Names typed by others, safe for the operator's terminal (no escape sequences)."""
-    return "".join(ch if ch.isprintable() else "?" for ch in (text or ""))
+def _safe(value: object) -> str:
+    """A stored value (typed by others: a booth's name, its device report) made safe for the
+    operator's terminal: control and other unprintable characters are shown escaped (`\\x1b`),
+    never sent as escape sequences."""
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
+def _cell(value: object, width: int) -> str:
+    """One table column: escaped (`_safe`), cut to `width`, padded."""
+    return f"{_safe(value)[:width]:<{width}}"
+
+
+def _print_line(text: str, file: TextIO | None = None) -> None:
+    """Print CLI output line by line, every line through `_safe` (the tables, the admin
+    commands' answers, their one-line refusals)."""
+    print("\n".join(_safe(line) for line in text.splitlines()), file=file or sys.stdout)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -371,11 +388,11 @@ def _admin(args: argparse.Namespace, work: Callable[[Session, datetime], object]
         try:
             message = work(db, utc_now())
         except (AccountError, _Refused, ValueError) as err:
-            print(f"bilik-hub: {err}", file=sys.stderr)
+            _print_line(f"bilik-hub: {err}", file=sys.stderr)
             db.rollback()
             return 1
     if message:
-        print(message)
+        _print_line(str(message))
     return 0
 
 
@@ -400,8 +417,8 @@ def _branch_list(args: argparse.Namespace) -> int:
             return json.dumps([accounts.branch_row(b) for b in rows], indent=2)
         return (
             "\n".join(
-                f"{b.id:<12} {_printable(b.name)[:40]:<40} {b.timezone:<16} {b.mode:<12}"
-                f" max {b.max_capacity}"
+                f"{_cell(b.id, 12)} {_cell(b.name, 40)} {_cell(b.timezone, 16)}"
+                f" {_cell(b.mode, 12)} max {b.max_capacity}"
                 for b in rows
             )
             or "no branches; add one with `bilik-hub branch add`"
@@ -436,8 +453,9 @@ def _user_list(args: argparse.Namespace) -> int:
             return json.dumps([accounts.user_row(a) for a in rows], indent=2)
         return (
             "\n".join(
-                f"{_printable(a.username)[:24]:<24} {a.role or 'cs':<11} {a.branch_id or '*':<12}"
-                f" {'disabled' if a.disabled else 'active':<9} {_printable(a.name)[:40]}"
+                f"{_cell(a.username, 24)} {_cell(a.role or 'cs', 11)}"
+                f" {_cell(a.branch_id or '*', 12)} {'disabled' if a.disabled else 'active':<9}"
+                f" {_safe(a.name)[:40]}"
                 for a in rows
             )
             or "no users; add one with `bilik-hub user add`"
