@@ -7,52 +7,70 @@ branch hub on SQLite, under held event streams and a steady load of look-ups and
 Everything is real: `bilik-hub serve [--workers N]` (tests/hub/harness.HubProcess) on loopback,
 over a SQLite file or a private PostgreSQL cluster (tests/postgres.PostgresCluster), driven over
 HTTP and WebSocket by one asyncio client process (httpx + websockets) on the same machine. The
-machine has 2 cores: the load generator and the hub processes share them, so every latency
-below includes the client's own CPU time and its competition with the hub.
+machine has 2 cores: the load generator, the hub processes and PostgreSQL share them, so every
+latency includes the client's own CPU time and its competition with the hub; the report shows
+how many cores each used.
 
 Demo data (bulk INSERTs through SQLAlchemy core, not per-row API calls): 300 branches x 7 booths
 and 3 CS each (2,100 booths, 900 CS, online with capacity 5), tickets for today in every branch
 (each branch in a fixed-offset zone whose local time is near noon, so every slot is "now").
 
-Sections (`--only`):
+Sections (`--only`, default all):
 
 - dispatch: bench.dispatch's own functions (the decision with 1,000 waiting / 200 CS, and one
   full run_dispatch on SQLite); target p99 <= 5 ms.
 - streams: per configuration (sqlite-1, pg-1, pg-2, pg-4) and per level of held streams
   (200 / 1,000 booth streams over booths drawn at random from every branch; 3,000 = every booth
-  (2,100) + every CS console (900)), in order:
-    * resident memory (VmRSS of every hub process: the server, or uvicorn's supervisor and its
-      workers) with no stream and with the streams held; per stream = delta / streams;
-    * database use while idle, over a window as long as the streams' ping period x 2 (30 s):
-      statements and transactions counted inside every hub process by a SQLAlchemy event
-      listener (a `sitecustomize` put on the hub's PYTHONPATH by this bench: the hub's code is
-      unchanged), and on PostgreSQL also pg_stat_database's xact_commit + xact_rollback;
-    * a steady open-loop load (Poisson arrivals) of ticket look-ups (a random ticket of a random
-      branch, at a random booth of that branch) and visits (check-in at a random booth, enqueue
-      = dispatch, which assigns a CS, then cancel): p50/p99 of each request;
-    * check-ins per second, closed loop (16 clients; each check-in at a booth supersedes the
-      booth's previous participant, so every one opens a new session);
+  (2,100) + every CS console (900), on sqlite-1 and pg-4), in order:
+    * resident memory (VmRSS from /proc of every hub process: the server, or uvicorn's
+      supervisor, its workers and multiprocessing's resource tracker) with no stream and with
+      the streams held; per stream = (total - total with no stream) / streams;
+    * database use while idle, over 30 s (twice the streams' 15 s ping period, after which a
+      stream re-reads): statements (BEGIN not counted) and transactions counted inside every
+      hub process by a SQLAlchemy event listener on the Engine class (a `sitecustomize` that
+      this bench puts on the hub's PYTHONPATH; the hub's code is unchanged), and on PostgreSQL
+      also pg_stat_database's xact_commit + xact_rollback of the hub's database (its counters
+      are flushed by the backends about once a second, up to 10 s late when idle). Not counted
+      on SQLite: the cross-process wake-up watcher's `PRAGMA data_version`, 20 a second per
+      process, a shared-memory read through the raw sqlite3 module;
+    * look-ups alone: 50 in a row, nothing else sent;
+    * a steady open-loop load (Poisson arrivals, LOOKUP_RATE + VISIT_RATE: about twice a
+      national peak) of ticket look-ups (a random ticket of a random branch, at a random booth
+      of that branch) and visits (check-in at a random booth, enqueue = dispatch, which assigns
+      a CS, then cancel): p50/p99 of each request, cores used;
+    * check-ins per second, closed loop (16 clients; each check-in at a booth takes the booth's
+      other ticket and supersedes the previous participant, so every one opens a session);
     * PostgreSQL deadlocks (pg_stat_database.deadlocks), 5xx answers, requests not answered,
-      streams that ended.
-  On pg-2 and pg-4 also the cross-process event latency: a check-in is sent on a connection held
-  by one worker for a booth whose stream is held by another (which process holds which socket
-  is read from /proc/net/tcp and /proc/<pid>/fd); from request sent to the booth's stream
-  message; target p99 <= 100 ms.
-- assign: 300 participants / 30 CS (10 branches x 30 booths x 3 CS) on pg-4, everything at once
-  on its own connection: check-ins + enqueues while the CS log in and go online, then three
-  rounds of every CS going offline and online again while a third of the booths cancel and
-  check in again. Then the database: CS over capacity, tickets or booths in two open sessions,
-  a waiting participant while a CS has room; the audit chain; 5xx and deadlocks. Target 0.
-- scale: look-up and dispatch time with ~10 k, 100 k and 1 M tickets and sessions (history of
-  closed sessions spread over every booth and CS), SQLite and PostgreSQL (ANALYZEd after each
-  load, as autovacuum would; SQLite gets no ANALYZE, as the hub runs none): HTTP look-ups
-  against a 1-process hub, the hot queries timed in this process through the hub's own
-  functions (booth's open session, CS load, booth-silence sweep, dispatch) or their exact
-  queries (ticket by booking code, branches with waiting sessions), and their EXPLAIN (QUERY
-  PLAN) at the largest size, captured from the statements the hub's functions really run.
+      streams that failed to open or ended.
+  On pg-2 and pg-4 also the cross-process event latency: a check-in is sent on a connection
+  held by one worker for a booth whose stream another worker holds (which process holds which
+  socket is read from /proc/net/tcp and /proc/<pid>/fd, for every request); from request sent
+  to the booth's stream message, with nothing else running; target p99 <= 100 ms.
+- assign: 300 participants / 30 CS (10 branches x 30 booths x 3 CS) on pg-4, every client on
+  its own connection, all at once: check-ins + enqueues while the CS log in and go online, then
+  rounds (3; 1 with --quick) of every CS going offline and online again while a third of the
+  booths cancel and check in again; a housekeeping pass. Then the database: CS over capacity,
+  tickets or booths in two open sessions, a waiting session with a CS set, a branch with
+  someone waiting while a CS has room; the audit chain; 5xx and deadlocks. Target 0.
+- scale: look-up and dispatch time with ~10 k, 100 k and 1 M tickets and sessions (a year of
+  closed or cancelled sessions spread over every booth and CS; --quick stops at 100 k), SQLite
+  and PostgreSQL (ANALYZEd after each load, as autovacuum would; SQLite gets no ANALYZE, as the
+  hub runs none): HTTP look-ups against a 1-process hub, the hot queries timed in this process
+  through the hub's own functions (booth's open session, CS load, booth-silence sweep,
+  run_dispatch + commit on a branch with 20 waiting and 3 free CS) or their exact queries
+  (ticket by booking code as hub.services.checkin, branches with waiting sessions as
+  hub.jobs.housekeeping), and EXPLAIN / EXPLAIN QUERY PLAN at the largest size of every SELECT
+  those functions really send (captured at the cursor, with their parameters).
+
+Targets (issue 8): 3,000 streams on 4 processes with look-up p99 <= 50 ms; no deadlock at any
+concurrency (every request answered, no 5xx, no PostgreSQL deadlock); dispatch <= 5 ms p99 at
+1,000 waiting / 200 CS; zero double assignments at 300 participants / 30 CS across processes;
+a change committed in one process reaches a stream held by another in <= 100 ms p99.
 
 Exits 0 whether the targets are met or not; non-zero only when a section could not complete.
-Results: bench/results/central.json and .md (a full run; `--quick` writes them only when asked).
+A full run takes about 20 minutes and writes bench/results/central.json and central.md;
+`--quick` (about 3 minutes: sqlite-1 and pg-4 with 200 streams, shorter windows, scale to
+100 k) writes them only when asked (--json, --markdown).
 """
 
 from __future__ import annotations
