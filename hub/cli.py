@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, TextIO
 from hub.settings import DEFAULT_PATH, HubSettings, SettingsError, load_settings
 
 if TYPE_CHECKING:  # the CLI imports the database layer only for the commands that use it
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def _config_path(args: argparse.Namespace) -> str | Path | None:
@@ -373,6 +373,19 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _wake_the_hub(factory: sessionmaker[Session]) -> None:
+    """What an admin command commits wakes the running hub's streams it concerns, as a change
+    made by the hub itself would (hub.realtime.wakeups): a disabled user's or a reset
+    password's open streams close at once, not at their next safety re-check."""
+    from hub.realtime.broadcast import Broadcaster
+    from hub.realtime.changes import watch
+    from hub.realtime.wakeups import Wakeups
+
+    engine = factory.kw["bind"]
+    broadcaster = Broadcaster()
+    watch(factory, broadcaster, Wakeups(engine, broadcaster, f"cli-{os.getpid()}"))
+
+
 class _Refused(Exception):
     """A one-line refusal for the operator (exit 1)."""
 
@@ -384,7 +397,9 @@ def _admin(args: argparse.Namespace, work: Callable[[Session, datetime], object]
     from hub.store.database import open_database
 
     settings = _settings(args)
-    with open_database(settings.database_url).begin() as db:
+    factory = open_database(settings.database_url)
+    _wake_the_hub(factory)
+    with factory.begin() as db:
         try:
             message = work(db, utc_now())
         except (AccountError, _Refused, ValueError) as err:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
@@ -31,7 +32,7 @@ from hub.domain.access import Principal
 from hub.errors import RETRY_AFTER, ApiError, error_body
 from hub.realtime import outbox, presence
 from hub.realtime.broadcast import Topic
-from hub.services.credentials import hash_token, still_valid
+from hub.services.credentials import expires_at, hash_token, still_valid
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Feed:
         self.presence_id: int | None = None
         self.sent: dict[str, dict[str, Any]] = {}
         self.revoked = False
+        self.expires_at: dt.datetime | None = None  # a staff login's end: the stream closes then
 
     def snapshots(self, db: Session) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -87,6 +89,8 @@ class Feed:
         with self.hub.read() as db:
             if not still_valid(db, self.principal, self.token_digest, now):
                 self.revoked = True
+            else:
+                self.expires_at = expires_at(db, self.principal, self.token_digest)
             messages = []
             for snapshot in [] if self.revoked else self.snapshots(db):
                 if self.sent.get(snapshot["type"]) != snapshot:
@@ -176,6 +180,9 @@ async def serve(websocket: WebSocket, hub: HubContext, feed: Feed, topics: Itera
             # Spread over +-25 %: streams opened together (booths after a restart) do not
             # re-read together. A ping is sent without reading anything.
             recheck_at = loop.time() + hub.recheck_seconds * random.uniform(0.75, 1.25)
+            if feed.expires_at is not None:  # an expiring login closes at its expiry moment
+                left = (feed.expires_at - hub.clock.now()).total_seconds()
+                recheck_at = min(recheck_at, loop.time() + max(0.0, left) + 0.05)
             while not receiver.done() and not wake.is_set() and loop.time() < recheck_at:
                 timeout = max(0.0, min(recheck_at, next_ping) - loop.time())
                 waiter = asyncio.create_task(wake.wait())

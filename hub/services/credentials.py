@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from contract.states import Role
 from hub.domain.access import Principal
 from hub.errors import ApiError
+from hub.realtime.changes import mark
 from hub.store.models import Agent, AgentToken, Booth
 
 AGENT_TOKEN_LIFETIME = dt.timedelta(hours=12)
@@ -65,7 +66,10 @@ def revoke_agent_token(db: Session, token: str) -> None:
 
 
 def revoke_other_logins(db: Session, agent_id: str, keep_token: str | None = None) -> int:
-    """Every login of the account but `keep_token` stops working (the caller commits)."""
+    """Every login of the account but `keep_token` stops working (the caller commits); the
+    account's open streams wake when it commits and close (the bulk delete is not seen by the
+    ORM's change collection, hub.realtime.changes)."""
+    mark(db, agents=[agent_id])
     query = delete(AgentToken).where(AgentToken.agent_id == agent_id)
     if keep_token is not None:
         query = query.where(AgentToken.token_hash != hash_token(keep_token))
@@ -88,6 +92,14 @@ def authenticate(db: Session, token: str | None, now: dt.datetime) -> Principal:
     if agent is not None and not agent.disabled:
         return Principal(account_role(agent), agent.id, agent.branch_id)
     raise ApiError("unauthorized")
+
+
+def expires_at(db: Session, principal: Principal, token_digest: str) -> dt.datetime | None:
+    """When a staff login ends by itself (a stream closes at that moment); None for booths."""
+    if principal.is_booth:
+        return None
+    row = db.get(AgentToken, token_digest)
+    return row.expires_at if row is not None else None
 
 
 def still_valid(db: Session, principal: Principal, token_digest: str, now: dt.datetime) -> bool:
