@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 from fastapi import FastAPI
 
+from hub.api.body_limit import BodyLimitMiddleware
 from hub.api.error_handlers import install_error_handlers
 from hub.api.routes import (
     admin,
@@ -108,6 +109,7 @@ def create_app(settings: HubSettings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.hub = hub
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
     for module in ROUTERS:
         app.include_router(module.router)
 

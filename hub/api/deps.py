@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -78,6 +78,10 @@ def _closing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 DbSession = Annotated[Session, Depends(get_db)]
+# Row ids are 64-bit signed integers in the database: a larger one in a path is refused with 422
+# before it reaches a query (the driver raised OverflowError, a 500).
+DB_ID_MAX = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=DB_ID_MAX)]
 ReadDb = Annotated[Session, Depends(get_read_db)]
 Hub = Annotated[HubContext, Depends(get_hub)]
 

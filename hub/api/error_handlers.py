@@ -66,4 +66,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _CODE_OF_STATUS.get(exc.status_code, ErrorCode.INVALID_REQUEST)
-        return _response(code, {}, exc.status_code)
+        # FastAPI answers an unparsable body (e.g. JSON nested past the parser's depth) with 400:
+        # the contract's code for it is invalid_request, whose status is 422.
+        status = 422 if code == ErrorCode.INVALID_REQUEST else exc.status_code
+        return _response(code, {}, status)

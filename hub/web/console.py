@@ -49,6 +49,8 @@ router = APIRouter(tags=["console"], include_in_schema=False, route_class=Releas
 
 def _static_file(name: str) -> Path:
     """The file `name` inside STATIC_DIR, refusing anything outside it or of an unknown type."""
+    if "\x00" in name:  # resolve() raises ValueError on a NUL: a 500 with a traceback
+        raise ApiError("not_found")
     path = (STATIC_DIR / name).resolve()
     if not path.is_relative_to(STATIC_DIR) or path.suffix not in MEDIA_TYPES or not path.is_file():
         raise ApiError("not_found")

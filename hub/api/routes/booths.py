@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, ReaderAuth, ReleasingRoute
 from hub.api.schemas import BoothOut, BoothsAnswer
@@ -14,15 +14,39 @@ from hub.services import booths
 router = APIRouter(prefix="/api/v1", tags=["booths"], route_class=ReleasingRoute)
 
 
+MAX_DEVICES = 16
+MAX_DETAIL = 500  # characters
+
+
+class DeviceReport(BaseModel):
+    """One device's health as the booth sends it (kiosk.devices.status.DeviceStatus)."""
+
+    model_config = ConfigDict(extra="forbid")
+    ok: bool
+    detail: str = Field(default="", max_length=MAX_DETAIL)
+
+
+DeviceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
 class Heartbeat(BaseModel):
+    """Bounded: a booth once stored a 260-deep or 6 MB `devices` and broke its branch's console."""
+
     state: str = Field(max_length=32)
-    devices: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    devices: dict[DeviceName, DeviceReport] = Field(default_factory=dict, max_length=MAX_DEVICES)
 
 
 @router.post("/booths/{booth_id}/heartbeat", response_model=BoothOut)
 def heartbeat(booth_id: str, body: Heartbeat, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
     """Record the booth's screen state and device health; answers with the booth as stored."""
-    return booths.heartbeat(db, hub, booth_id, booth, body.state, body.devices)
+    return booths.heartbeat(
+        db,
+        hub,
+        booth_id,
+        booth,
+        body.state,
+        {k: v.model_dump(exclude_unset=True) for k, v in body.devices.items()},
+    )
 
 
 @router.get("/booths/{booth_id}", response_model=BoothOut)

@@ -3,13 +3,22 @@ close and rating."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from contract.states import DOCUMENTS, Document, Outcome
-from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub, ReleasingRoute
+from hub.api.deps import (
+    DB_ID_MAX,
+    AnyPrincipal,
+    BoothAuth,
+    CsAuth,
+    DbSession,
+    Hub,
+    ReleasingRoute,
+    RowId,
+)
 from hub.api.schemas import Ok, SessionAnswer, SessionsAnswer
 from hub.domain.access import check_own_account
 from hub.services import calls
@@ -20,7 +29,7 @@ MAX_SDP = 100_000  # characters; a full SDP with candidates is a few kB
 
 
 class FocusRequest(BaseModel):
-    session_id: int | None
+    session_id: Annotated[int, Field(ge=1, le=DB_ID_MAX)] | None
 
 
 class CallStateReport(BaseModel):
@@ -52,7 +61,7 @@ class Rating(BaseModel):
 
 
 @router.post("/sessions/{session_id}/accept", response_model=SessionAnswer)
-def accept(session_id: int, cs: CsAuth, db: DbSession, hub: Hub) -> dict:
+def accept(session_id: RowId, cs: CsAuth, db: DbSession, hub: Hub) -> dict:
     """assigned → connecting; the console sends its offer next."""
     return calls.accept(db, hub, session_id, cs)
 
@@ -66,7 +75,7 @@ def focus(agent_id: str, body: FocusRequest, cs: CsAuth, db: DbSession, hub: Hub
 
 @router.post("/sessions/{session_id}/call-state", response_model=SessionAnswer)
 def call_state(
-    session_id: int, body: CallStateReport, booth: BoothAuth, db: DbSession, hub: Hub
+    session_id: RowId, body: CallStateReport, booth: BoothAuth, db: DbSession, hub: Hub
 ) -> dict:
     """The booth's media connection: `connected` makes the session `in_call`."""
     return calls.report_call_state(db, hub, session_id, booth, body.state)
@@ -74,7 +83,7 @@ def call_state(
 
 @router.post("/sessions/{session_id}/signal", response_model=Ok)
 def signal(
-    session_id: int, body: SignalRequest, principal: AnyPrincipal, db: DbSession, hub: Hub
+    session_id: RowId, body: SignalRequest, principal: AnyPrincipal, db: DbSession, hub: Hub
 ) -> dict:
     """Only the session's booth and the CS it is assigned to; anyone else gets 403."""
     calls.relay_signal(db, hub, session_id, principal, body.data.kind, body.data.sdp)
@@ -83,7 +92,7 @@ def signal(
 
 @router.put("/sessions/{session_id}/checklist", response_model=SessionAnswer)
 def put_checklist(
-    session_id: int, body: ChecklistBody, cs: CsAuth, db: DbSession, hub: Hub
+    session_id: RowId, body: ChecklistBody, cs: CsAuth, db: DbSession, hub: Hub
 ) -> dict:
     """The whole checklist each time; documents not named are not ticked."""
     items = {str(doc): ticked for doc, ticked in body.items.items()}
@@ -91,13 +100,13 @@ def put_checklist(
 
 
 @router.post("/sessions/{session_id}/close", response_model=SessionAnswer)
-def close(session_id: int, body: CloseRequest, cs: CsAuth, db: DbSession, hub: Hub) -> dict:
+def close(session_id: RowId, body: CloseRequest, cs: CsAuth, db: DbSession, hub: Hub) -> dict:
     """`incomplete` needs `missing`, `rejected` a reason, `verified` a complete checklist."""
     missing = [str(doc) for doc in body.missing]
     return calls.close(db, hub, session_id, cs, body.outcome, missing, body.reason)
 
 
 @router.post("/sessions/{session_id}/rating", response_model=SessionAnswer)
-def rate(session_id: int, body: Rating, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+def rate(session_id: RowId, body: Rating, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
     """The participant's stars, once, after the CS closed the session."""
     return calls.rate(db, hub, session_id, booth, body.stars)

@@ -15,6 +15,7 @@ from hub.api.deps import (
     Hub,
     ReadDb,
     ReleasingRoute,
+    RowId,
     SupervisorAuth,
 )
 from hub.api.schemas import MaybeSession, SessionAnswer
@@ -25,19 +26,19 @@ router = APIRouter(prefix="/api/v1", tags=["sessions"], route_class=ReleasingRou
 
 
 @router.post("/sessions/{session_id}/enqueue", response_model=SessionAnswer)
-def enqueue(session_id: int, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+def enqueue(session_id: RowId, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
     """The participant is ready (headset checked): join the branch queue."""
     return sessions.enqueue(db, hub, session_id, booth)
 
 
 @router.post("/sessions/{session_id}/cancel", response_model=SessionAnswer)
-def cancel(session_id: int, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
+def cancel(session_id: RowId, booth: BoothAuth, db: DbSession, hub: Hub) -> dict:
     """The participant left or cancelled: the ticket can be used again today."""
     return sessions.cancel(db, hub, session_id, booth)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionAnswer)
-def get_session(session_id: int, principal: AnyPrincipal, db: ReadDb, hub: Hub) -> dict:
+def get_session(session_id: RowId, principal: AnyPrincipal, db: ReadDb, hub: Hub) -> dict:
     """The booth, the CS serving it, the branch supervisor and HQ; the booth's polling fallback."""
     session = sessions.load_session(db, session_id, principal)
     return {"session": sessions.view(db, hub, session, principal)}
@@ -49,7 +50,7 @@ class ReassignRequest(BaseModel):
 
 @router.post("/sessions/{session_id}/reassign", response_model=SessionAnswer)
 def reassign(
-    session_id: int, body: ReassignRequest, supervisor: SupervisorAuth, db: DbSession, hub: Hub
+    session_id: RowId, body: ReassignRequest, supervisor: SupervisorAuth, db: DbSession, hub: Hub
 ) -> dict:
     """The branch supervisor gives a waiting or not yet accepted session to another CS."""
     return supervision.reassign(db, hub, session_id, supervisor, body.agent_id)

@@ -12,7 +12,16 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from contract.states import Document
-from hub.api.deps import AnyPrincipal, BoothAuth, CsAuth, DbSession, Hub, ReadDb, ReleasingRoute
+from hub.api.deps import (
+    AnyPrincipal,
+    BoothAuth,
+    CsAuth,
+    DbSession,
+    Hub,
+    ReadDb,
+    ReleasingRoute,
+    RowId,
+)
 from hub.api.schemas import StillAnswer, StillRequestAnswer, StillsAnswer
 from hub.errors import ApiError
 from hub.services import stills
@@ -28,7 +37,7 @@ class StillRequestBody(BaseModel):
     "/sessions/{session_id}/still-requests", status_code=201, response_model=StillRequestAnswer
 )
 def request_still(
-    session_id: int, body: StillRequestBody, cs: CsAuth, db: DbSession, hub: Hub
+    session_id: RowId, body: StillRequestBody, cs: CsAuth, db: DbSession, hub: Hub
 ) -> dict:
     """Ask the booth for a still of one document (the booth shows a guide frame)."""
     return stills.request_still(db, hub, session_id, cs, body.document.value)
@@ -50,7 +59,7 @@ async def _read_body(request: Request) -> bytes:
 
 @router.post("/sessions/{session_id}/stills", status_code=201, response_model=StillAnswer)
 async def upload_still(
-    session_id: int,
+    session_id: RowId,
     request_id: str,
     request: Request,
     booth: BoothAuth,
@@ -67,7 +76,7 @@ async def upload_still(
 
 
 @router.get("/sessions/{session_id}/stills", response_model=StillsAnswer)
-def list_stills(session_id: int, principal: AnyPrincipal, db: ReadDb) -> dict:
+def list_stills(session_id: RowId, principal: AnyPrincipal, db: ReadDb) -> dict:
     """The session's stills (a reloaded console gets its thumbnails back)."""
     return stills.list_stills(db, session_id, principal)
 
@@ -77,7 +86,9 @@ def list_stills(session_id: int, principal: AnyPrincipal, db: ReadDb) -> dict:
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}}, "description": "The JPEG."}},
 )
-def download_still(still_id: int, principal: AnyPrincipal, db: DbSession, hub: Hub) -> FileResponse:
+def download_still(
+    still_id: RowId, principal: AnyPrincipal, db: DbSession, hub: Hub
+) -> FileResponse:
     """The CS serving the session, the branch supervisor and HQ; every attempt is recorded."""
     path = stills.open_still(db, hub, still_id, principal)
     return FileResponse(
