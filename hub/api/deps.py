@@ -78,9 +78,10 @@ def _closing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 DbSession = Annotated[Session, Depends(get_db)]
-# Row ids are 64-bit signed integers in the database: a larger one in a path is refused with 422
-# before it reaches a query (the driver raised OverflowError, a 500).
-DB_ID_MAX = 2**63 - 1
+# Row ids are `Integer` columns: 32-bit signed on PostgreSQL (64 on SQLite). A larger id in a path
+# or body is refused with 422 before it reaches a query (SQLite's driver raised OverflowError, a
+# 500; PostgreSQL's "integer out of range" answered 503 unavailable).
+DB_ID_MAX = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=DB_ID_MAX)]
 ReadDb = Annotated[Session, Depends(get_read_db)]
 Hub = Annotated[HubContext, Depends(get_hub)]
