@@ -6,7 +6,9 @@ Rules, storage and audit are in hub.services.stills; this module only streams th
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -60,7 +62,7 @@ async def _read_body(request: Request) -> bytes:
 @router.post("/sessions/{session_id}/stills", status_code=201, response_model=StillAnswer)
 async def upload_still(
     session_id: RowId,
-    request_id: str,
+    request_id: Annotated[str, Query(max_length=64)],
     request: Request,
     booth: BoothAuth,
     db: DbSession,
