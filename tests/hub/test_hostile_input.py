@@ -105,8 +105,11 @@ def test_deep_or_huge_heartbeat_devices_are_refused(api: Api, branch: BranchInfo
         nested = {"x": nested}
     status, body = api.post(path, booth.token, {"state": "idle", "devices": {"camera": nested}})
     assert status == 422 and _code(body) == "invalid_request"
-    long = {"camera": {"ok": True, "detail": "x" * 5000}}
+    long = {"camera": {"ok": True, "detail": "x" * 5000}}  # cut, so the booth keeps reporting
     status, body = api.post(path, booth.token, {"state": "idle", "devices": long})
+    assert status == 200 and len(body["devices"]["camera"]["detail"]) == 500, body
+    extra = {"camera": {"ok": True, "detail": "", "blob": nested}}
+    status, body = api.post(path, booth.token, {"state": "idle", "devices": extra})
     assert status == 422 and _code(body) == "invalid_request"
     many = {f"d{i}": {"ok": True, "detail": ""} for i in range(100)}
     status, body = api.post(path, booth.token, {"state": "idle", "devices": many})

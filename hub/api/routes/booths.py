@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from hub.api.deps import AnyPrincipal, BoothAuth, DbSession, Hub, ReadDb, ReaderAuth, ReleasingRoute
 from hub.api.schemas import BoothOut, BoothsAnswer
@@ -18,12 +18,18 @@ MAX_DEVICES = 16
 MAX_DETAIL = 500  # characters
 
 
+def _clip(text: object) -> object:
+    """A long detail (an exception's text on the booth) is cut, not refused: the booth keeps
+    reporting its health."""
+    return text[:MAX_DETAIL] if isinstance(text, str) else text
+
+
 class DeviceReport(BaseModel):
     """One device's health as the booth sends it (kiosk.devices.status.DeviceStatus)."""
 
     model_config = ConfigDict(extra="forbid")
     ok: bool
-    detail: str = Field(default="", max_length=MAX_DETAIL)
+    detail: Annotated[str, BeforeValidator(_clip)] = ""
 
 
 DeviceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
