@@ -74,6 +74,9 @@ def _serve(args: argparse.Namespace) -> int:
     logging.config.dictConfig(config)
     if not _schema_ready(settings.database_url, upgrade=not args.no_upgrade):
         return 1
+    from hub.store.database import private_directory
+
+    private_directory(settings.resolved_data_dir())  # stills: 0700 whatever the umask
     if args.workers > 1:
         return _serve_workers(args, settings, config)
     app = create_app(settings)

@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import functools
 import logging
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,10 +102,50 @@ def open_database(database_url: str) -> sessionmaker[Session]:
 
 
 def connect(database_url: str) -> Engine:
-    """The write engine (hub.store.engine); a bad URL or a missing driver is a DatabaseError."""
+    """The write engine (hub.store.engine); a bad URL or a missing driver is a DatabaseError.
+
+    An SQLite file holds personal data: it is made private before SQLite opens it (below)."""
     url = _parse(database_url)
     with _explained(url):
+        path = sqlite_path(database_url)
+        if path is not None:
+            private_file(path)
         return make_engine(database_url)
+
+
+#: what the hub's own files and directories are made, whatever the umask
+FILE_MODE, DIRECTORY_MODE = 0o600, 0o700
+
+
+def private_directory(path: Path) -> None:
+    """Create `path` and its missing parents 0700, whatever the umask (directories that exist
+    are left as they are: /var/lib is not ours)."""
+    missing = []
+    current = path.absolute()
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another hub process made it meanwhile
+            directory.mkdir(mode=DIRECTORY_MODE)
+            os.chmod(directory, DIRECTORY_MODE)
+
+
+def private_file(path: Path) -> None:
+    """The SQLite database file 0600 (created so when missing, tightened when group or others
+    may read it), and its -wal, -shm and migration lock files too. SQLite gives the -wal and
+    -shm files it creates the database file's mode."""
+    private_directory(path.parent)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another hub process made it meanwhile
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for name in (path, *(Path(f"{path}{suffix}") for suffix in _COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if name.stat().st_mode & 0o077:
+                os.chmod(name, FILE_MODE)
+
+
+_COMPANIONS = ("-wal", "-shm", "-journal", ".migrate.lock")
 
 
 def schema_state(engine: Engine) -> SchemaState:
@@ -273,7 +314,8 @@ def _upgrade_lock(engine: Engine) -> Iterator[None]:
     if path is None:
         yield
         return
-    with open(f"{path}.migrate.lock", "a") as handle:
+    lock = os.open(f"{path}.migrate.lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    with os.fdopen(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
         yield
 
