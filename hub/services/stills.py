@@ -28,6 +28,7 @@ from hub.realtime import outbox
 from hub.services import audit
 from hub.services.serializers import iso
 from hub.services.sessions import facts, load_session
+from hub.store.database import private_directory
 from hub.store.models import ServiceSession, Still, StillRequest, required
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _write_file(data_dir: Path, session_id: int, data: bytes) -> str:
     """Write atomically, readable by the hub's user only; returns the path under `data_dir`."""
     relative = Path(STILLS_DIR) / str(session_id) / f"{secrets.token_hex(16)}.jpg"
     target = data_dir / relative
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_directory(target.parent)  # stills/ and stills/<id>/ 0700 too, whatever the umask
     temporary = target.with_suffix(".part")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as file:
