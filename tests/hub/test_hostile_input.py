@@ -147,3 +147,23 @@ def test_nul_in_a_console_path_is_404_in_shape(api: Api):
         response = api.raw("GET", path)
         assert response.status_code == 404, (path, response.status_code, response.text[:200])
         assert _code(response.json()) == "not_found"
+
+
+def test_an_unexpected_fault_answers_500_internal_in_shape(tmp_path):
+    """A bug in a route (here one added for the test) is a 500 in the documented shape, with no
+    traceback text in the answer."""
+    from fastapi.testclient import TestClient
+
+    from tests.hub.inprocess.world import build_world
+
+    world = build_world(tmp_path)
+
+    @world.app.get("/api/v1/_test_fault")
+    def _fault() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(world.app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/_test_fault")
+    assert answer.status_code == 500
+    assert _code(answer.json()) == ErrorCode.INTERNAL
+    assert "Traceback" not in answer.text and "a bug" not in answer.text
