@@ -188,8 +188,8 @@ class SpoilWrites:
             dbapi_connection.execute(f"PRAGMA max_page_count = {2**32 - 2}")  # SQLite's ceiling
 
 
-#: A heartbeat big enough to need new pages (a booth reporting a long device log).
-BIG_DEVICES = {"camera": {"ok": False, "detail": "x" * 300_000}}
+#: A heartbeat big enough to need new pages (as many devices and as long details as allowed).
+BIG_DEVICES = {f"device-{n}": {"ok": False, "detail": f"{n}" * 500} for n in range(16)}
 
 
 @pytest.mark.parametrize("fault", ["read_only", "full"])
@@ -208,6 +208,10 @@ def test_sqlite_read_only_or_full_answers_unavailable_and_heals_without_a_restar
     stream = BoothStream(hub.ws_url, booth0.id, booth0.token)
     try:
         stream.next(session_is(kept, "checked_in"))
+        if fault == "full":  # no free pages left inside the file: a bigger row needs new ones
+            with seeder.sessions() as db:
+                db.connection().exec_driver_sql("COMMIT")
+                db.connection().exec_driver_sql("VACUUM")
         spoiler = SpoilWrites(hub.write_engine, fault)
         spoiler.on = True
 
